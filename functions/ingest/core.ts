@@ -1,0 +1,144 @@
+/**
+ * The ingest decision, pure: given what arrived and the valid signing secrets, accept the webhook
+ * (with the message to enqueue) or reject it with a status and a JSON body safe to return.
+ * Order matters: size before any work, signature before parsing anything the partner sent.
+ */
+import type { ResolvedIntegration } from '../../integrations/resolve.js';
+import { type SignatureFailureReason, verifySignature } from '../shared/signatures/index.js';
+
+export interface IngestRequest {
+  /** Header names lowercased. */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: string | undefined;
+  readonly isBase64Encoded: boolean;
+  readonly receivedAt: Date;
+}
+
+/** Rejection reasons, each counted in the `WebhooksRejected` metric. */
+export type RejectionReason =
+  | 'payload-too-large'
+  | 'bad-signature'
+  | 'stale-timestamp'
+  | 'invalid-json'
+  | 'schema-mismatch'
+  | 'missing-event-id'
+  | 'unsupported-characters';
+
+export interface Accepted {
+  readonly accepted: true;
+  readonly eventId: string;
+  readonly schemaVersion: string;
+  /** The body exactly as the partner sent it (decoded from base64 if needed), for the queue. */
+  readonly body: string;
+}
+
+export interface Rejected {
+  readonly accepted: false;
+  readonly status: 400 | 401 | 413;
+  readonly reason: RejectionReason;
+  readonly response: {
+    readonly error: RejectionReason;
+    readonly message: string;
+    readonly issues?: readonly { readonly path: string; readonly message: string }[];
+  };
+}
+
+export type IngestDecision = Accepted | Rejected;
+
+/** An event id becomes an SQS attribute, a DynamoDB key and an HTTP header: keep it plain. */
+const EVENT_ID = /^[\x21-\x7e]{1,128}$/;
+/** Characters SQS accepts in a message body. */
+const SQS_UNSAFE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const MAX_ISSUES = 10;
+
+function reject(
+  status: Rejected['status'],
+  reason: RejectionReason,
+  message: string,
+  issues?: Rejected['response']['issues'],
+): Rejected {
+  return { accepted: false, status, reason, response: issues ? { error: reason, message, issues } : { error: reason, message } };
+}
+
+function signatureRejection(reason: SignatureFailureReason, message: string): Rejected {
+  const stale = reason === 'stale-timestamp' || reason === 'future-timestamp';
+  return reject(401, stale ? 'stale-timestamp' : 'bad-signature', message);
+}
+
+export function decideIngest(
+  integration: ResolvedIntegration,
+  request: IngestRequest,
+  secrets: readonly string[],
+): IngestDecision {
+  const raw = request.body ?? '';
+  // Reject before decoding: base64 is 4 characters per 3 bytes.
+  const roughBytes = request.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw);
+  if (roughBytes > integration.maxBodyBytes + 3) {
+    return reject(413, 'payload-too-large', `body exceeds ${integration.maxBodyBytes} bytes`);
+  }
+  const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  if (bytes.length > integration.maxBodyBytes) {
+    return reject(413, 'payload-too-large', `body exceeds ${integration.maxBodyBytes} bytes`);
+  }
+
+  const verified = verifySignature(
+    integration.signature,
+    { headers: request.headers, rawBody: bytes, receivedAt: request.receivedAt },
+    secrets,
+    { toleranceSeconds: integration.toleranceSeconds },
+  );
+  if (!verified.ok) return signatureRejection(verified.reason, verified.message);
+
+  const body = bytes.toString('utf8');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(body);
+  } catch {
+    return reject(400, 'invalid-json', 'body is not valid JSON');
+  }
+  if (SQS_UNSAFE.test(body)) {
+    return reject(400, 'unsupported-characters', 'body contains characters outside the Unicode ranges queues accept');
+  }
+
+  const matched = matchSchema(integration, payload);
+  if (!matched.ok) {
+    return reject(400, 'schema-mismatch', `payload matches no accepted version (${matched.versions})`, matched.issues);
+  }
+
+  const eventId = readEventId(integration, request.headers, payload);
+  if (!eventId || !EVENT_ID.test(eventId)) {
+    const where = 'header' in integration.eventId ? `header ${integration.eventId.header}` : `body field ${integration.eventId.bodyField}`;
+    return reject(400, 'missing-event-id', `event id (${where}) is missing or not 1-128 printable ASCII characters`);
+  }
+  return { accepted: true, eventId, schemaVersion: matched.version, body };
+}
+
+type SchemaMatch =
+  | { readonly ok: true; readonly version: string }
+  | { readonly ok: false; readonly versions: string; readonly issues: { path: string; message: string }[] };
+
+/** The first accepted version that parses wins; on no match, report the issues of the newest (last) version. */
+function matchSchema(integration: ResolvedIntegration, payload: unknown): SchemaMatch {
+  const versions = integration.definition.source.schemas;
+  let issues: { path: string; message: string }[] = [];
+  for (const { version, schema } of versions) {
+    const result = schema.safeParse(payload);
+    if (result.success) return { ok: true, version };
+    issues = result.error.issues.slice(0, MAX_ISSUES).map((issue) => ({
+      path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
+      message: issue.message,
+    }));
+  }
+  return { ok: false, versions: versions.map((v) => v.version).join(', '), issues };
+}
+
+function readEventId(
+  integration: ResolvedIntegration,
+  headers: Readonly<Record<string, string | undefined>>,
+  payload: unknown,
+): string | undefined {
+  const source = integration.eventId;
+  if ('header' in source) return headers[source.header.toLowerCase()]?.trim();
+  const value = payload && typeof payload === 'object' ? (payload as Record<string, unknown>)[source.bodyField] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}

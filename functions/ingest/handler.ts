@@ -1,0 +1,83 @@
+/**
+ * POST /webhooks/{integration}: verify, validate, enqueue, answer 202 with the event id.
+ * Thin: the decision is `decideIngest`; this file does the I/O and the telemetry.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { sqs } from '../shared/aws-clients.js';
+import { requireEnv } from '../shared/env.js';
+import { jsonResponse, lowercaseHeaders } from '../shared/http.js';
+import { loadIntegration } from '../shared/integration.js';
+import { envelopeAttributes } from '../shared/message.js';
+import { logger, metrics } from '../shared/powertools.js';
+import { forgetSecret, signingSecrets } from '../shared/secrets.js';
+import { decideIngest, type IngestDecision, type IngestRequest } from './core.js';
+
+const integration = loadIntegration(requireEnv('INTEGRATION'), requireEnv('STAGE'));
+const queueUrl = requireEnv('QUEUE_URL');
+const signingSecretId = requireEnv('SIGNING_SECRET_ID');
+
+/** Decide with cached secrets; on a signature failure, re-read them once in case a rotation just happened. */
+async function decide(request: IngestRequest): Promise<IngestDecision> {
+  const decision = decideIngest(integration, request, await signingSecrets(signingSecretId));
+  if (decision.accepted || decision.reason !== 'bad-signature') return decision;
+  forgetSecret(signingSecretId);
+  return decideIngest(integration, request, await signingSecrets(signingSecretId));
+}
+
+async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> {
+  if (event.requestContext?.http?.method && event.requestContext.http.method !== 'POST') {
+    return jsonResponse(405, { error: 'method-not-allowed', message: 'use POST' });
+  }
+  // The partner's timestamp is judged against when the edge received the request, not when we run.
+  const receivedAt = new Date(event.requestContext?.timeEpoch ?? Date.now());
+  const decision = await decide({
+    headers: lowercaseHeaders(event.headers),
+    body: event.body,
+    isBase64Encoded: event.isBase64Encoded ?? false,
+    receivedAt,
+  });
+
+  if (!decision.accepted) {
+    metrics.addDimension('reason', decision.reason);
+    metrics.addMetric('WebhooksRejected', MetricUnit.Count, 1);
+    logger.warn('webhook rejected', { reason: decision.reason, status: decision.status });
+    return jsonResponse(decision.status, decision.response);
+  }
+
+  logger.appendKeys({ eventId: decision.eventId });
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: decision.body,
+      MessageAttributes: envelopeAttributes({
+        integration: integration.name,
+        eventId: decision.eventId,
+        receivedAt: receivedAt.toISOString(),
+        schemaVersion: decision.schemaVersion,
+      }),
+    }),
+  );
+  metrics.addMetric('WebhooksAccepted', MetricUnit.Count, 1);
+  logger.info('webhook accepted', { schemaVersion: decision.schemaVersion });
+  return jsonResponse(202, { id: decision.eventId });
+}
+
+/** Anything unexpected is a generic 500: the partner retries, and nothing internal leaks. */
+const internalError = () => ({
+  onError: async (request: { error: unknown; response: unknown }) => {
+    logger.error('ingest failed', request.error as Error);
+    metrics.addMetric('IngestFailures', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+    request.response = jsonResponse(500, { error: 'internal', message: 'could not accept the webhook; retry later' });
+  },
+});
+
+export const handler = middy(ingest)
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics))
+  .use(internalError());

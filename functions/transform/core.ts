@@ -1,0 +1,79 @@
+/**
+ * The transformer's pure steps: a queue record → a delivery job → the target's request body.
+ * Every way a record can never succeed is a PermanentDeliveryError with a reason on-call can read.
+ */
+import type { SQSRecord } from 'aws-lambda';
+import type { ResolvedIntegration } from '../../integrations/resolve.js';
+import { MappingError } from '../../integrations/types.js';
+import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
+import { type EventEnvelope, readEnvelope } from '../shared/message.js';
+
+/** What the idempotent step receives; JSON-serialisable, keyed on `eventId`. */
+export interface DeliveryJob extends EventEnvelope {
+  readonly body: string;
+}
+
+export function toDeliveryJob(record: SQSRecord): DeliveryJob {
+  const envelope = readEnvelope(record);
+  if ('missing' in envelope) {
+    throw new PermanentDeliveryError(`message attribute '${envelope.missing}' is missing`, {
+      reason: 'invalid-message',
+      attempts: 0,
+    });
+  }
+  return { ...envelope, body: record.body };
+}
+
+/** Parse, re-validate against the version ingest matched, and map. Throws PermanentDeliveryError. */
+export function buildTargetBody(integration: ResolvedIntegration, job: DeliveryJob): unknown {
+  if (job.integration !== integration.name) {
+    throw permanent('invalid-message', `message is for integration '${job.integration}', not '${integration.name}'`);
+  }
+  let payload: unknown;
+  try {
+    payload = JSON.parse(job.body);
+  } catch {
+    throw permanent('invalid-payload', 'message body is not valid JSON');
+  }
+  const version = integration.definition.source.schemas.find((v) => v.version === job.schemaVersion);
+  if (!version) throw permanent('invalid-payload', `schema version '${job.schemaVersion}' is no longer accepted`);
+  const parsed = version.schema.safeParse(payload);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw permanent('invalid-payload', `payload fails schema ${job.schemaVersion} at ${first?.path.join('.') || '(root)'}: ${first?.message}`);
+  }
+  try {
+    return integration.definition.mapping(parsed.data, {
+      eventId: job.eventId,
+      integration: integration.name,
+      receivedAt: job.receivedAt,
+      schemaVersion: job.schemaVersion,
+    });
+  } catch (error) {
+    const message = error instanceof MappingError ? error.message : 'mapping threw an unexpected error';
+    throw new PermanentDeliveryError(`mapping failed: ${message}`, { reason: 'mapping-error', attempts: 0 }, { cause: error });
+  }
+}
+
+function permanent(reason: 'invalid-message' | 'invalid-payload', message: string): PermanentDeliveryError {
+  return new PermanentDeliveryError(message, { reason, attempts: 0 });
+}
+
+/** A failure as on-call reads it: class, short reason, HTTP status, attempts. */
+export interface FailureSummary {
+  readonly errorClass: 'permanent' | 'transient';
+  readonly reason: string;
+  readonly status?: number;
+  readonly attempts: number;
+}
+
+export function summarizeFailure(error: unknown): FailureSummary {
+  if (error instanceof PermanentDeliveryError) {
+    return { errorClass: 'permanent', reason: `${error.details.reason}: ${error.message}`, status: error.details.status, attempts: error.details.attempts };
+  }
+  if (error instanceof TransientDeliveryError) {
+    return { errorClass: 'transient', reason: error.message, status: error.details.status, attempts: error.details.attempts };
+  }
+  const name = error instanceof Error ? error.name : 'Error';
+  return { errorClass: 'transient', reason: `${name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300), attempts: 0 };
+}

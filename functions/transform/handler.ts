@@ -1,0 +1,175 @@
+/**
+ * SQS → map → deliver, once per partner event id.
+ * Per record: idempotent on the event id (DynamoDB), so partner retries, SQS duplicates and redrives
+ * reach the target at most once per key; permanent failures go straight to the DLQ with their
+ * reason; transient ones fail only their record, with the visibility stretched by receive count.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import middy from '@middy/core';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { dynamodb, sqs } from '../shared/aws-clients.js';
+import { deliver } from '../shared/delivery/client.js';
+import { AdaptiveRateLimiter } from '../shared/delivery/token-bucket.js';
+import { createTargetAuthenticator } from '../shared/delivery/target-auth.js';
+import { visibilityTimeoutForReceive } from '../shared/delivery/backoff.js';
+import { requireEnv } from '../shared/env.js';
+import { PermanentDeliveryError } from '../shared/errors.js';
+import { loadIntegration } from '../shared/integration.js';
+import { failureAttributes } from '../shared/message.js';
+import { logger, metrics } from '../shared/powertools.js';
+import { credentials } from '../shared/secrets.js';
+import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
+import { FailureLog } from './failure-log.js';
+
+/** Outlives partner retry schedules (Standard Webhooks and Stripe retry for up to ~3 days). */
+const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
+
+const integration = loadIntegration(requireEnv('INTEGRATION'), requireEnv('STAGE'));
+const { target, delivery } = integration;
+const targetUrl = requireEnv('TARGET_URL');
+const dlqUrl = requireEnv('DLQ_URL');
+const tableName = requireEnv('IDEMPOTENCY_TABLE');
+const targetSecretId = target.needsCredentials ? requireEnv('TARGET_SECRET_ID') : undefined;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const failureLog = new FailureLog(dynamodb, tableName);
+const authenticator = createTargetAuthenticator(
+  target.auth.type === 'oauth2-client-credentials'
+    ? { ...target.auth, tokenUrl: requireEnv('TARGET_TOKEN_URL') }
+    : target.auth,
+  () => (targetSecretId ? credentials(targetSecretId) : Promise.resolve({})),
+  { fetch, now: Date.now },
+);
+// MaximumConcurrency caps the containers; each takes its share of the target's declared rate.
+const rateLimiter = new AdaptiveRateLimiter({
+  ratePerSecond: target.rateLimitPerSecond / delivery.maxConcurrency,
+  now: Date.now,
+  sleep,
+});
+
+const idempotencyConfig = new IdempotencyConfig({
+  eventKeyJmesPath: 'eventId',
+  expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
+  throwOnNoIdempotencyKey: true,
+});
+let invocationContext: Context | undefined;
+
+const deliverOnce = makeIdempotent(
+  async (job: DeliveryJob) => {
+    const body = buildTargetBody(integration, job);
+    const result = await deliver(
+      { url: targetUrl, method: target.method, body, eventId: job.eventId },
+      {
+        fetch,
+        now: Date.now,
+        sleep,
+        random: Math.random,
+        remainingTimeMs: () => invocationContext?.getRemainingTimeInMillis() ?? target.timeoutSeconds * 1000,
+        authenticator,
+        rateLimiter,
+      },
+      {
+        timeoutMs: target.timeoutSeconds * 1000,
+        maxAttempts: delivery.maxAttemptsPerReceive,
+        backoff: { baseMs: delivery.backoffBaseMs, capMs: delivery.backoffCapMs },
+        retryableStatuses: target.retryableStatuses,
+      },
+    );
+    return { status: result.status, attempts: result.attempts, deliveredAt: new Date().toISOString() };
+  },
+  {
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName, awsSdkV3Client: dynamodb }),
+    config: idempotencyConfig,
+    // A stable prefix (not the function name) so keys survive a function replacement and IAM can
+    // scope this integration to its own items.
+    keyPrefix: `hookyard.${integration.name}`,
+  },
+);
+
+async function handleRecord(record: SQSRecord) {
+  const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
+  let job: DeliveryJob | undefined;
+  try {
+    job = toDeliveryJob(record);
+    const result = await deliverOnce(job);
+    metrics.addMetric('EventsDelivered', MetricUnit.Count, 1);
+    logger.info('event delivered', { eventId: job.eventId, status: result.status, receives });
+    if (receives > 1) await failureLog.clear(integration.name, job.eventId).catch(() => undefined);
+    return result;
+  } catch (error) {
+    if (error instanceof PermanentDeliveryError) {
+      await deadLetter(record, job, error);
+      return { deadLettered: true };
+    }
+    await onTransientFailure(record, job, error, receives);
+    throw error;
+  }
+}
+
+/** Straight to the DLQ with the reason: retries cannot fix it. The record then counts as handled. */
+async function deadLetter(record: SQSRecord, job: DeliveryJob | undefined, error: PermanentDeliveryError) {
+  const eventId = job?.eventId ?? record.messageAttributes['event-id']?.stringValue ?? record.messageId;
+  const summary = summarizeFailure(error);
+  const history = await failureLog.record(integration.name, eventId, summary, new Date());
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: dlqUrl,
+      MessageBody: record.body,
+      MessageAttributes: failureAttributes(
+        {
+          integration: job?.integration ?? integration.name,
+          eventId,
+          receivedAt: job?.receivedAt ?? new Date(Number(record.attributes.SentTimestamp)).toISOString(),
+          schemaVersion: job?.schemaVersion ?? 'unknown',
+        },
+        { ...summary, firstFailureAt: history.firstFailureAt, lastFailureAt: history.lastFailureAt },
+      ),
+    }),
+  );
+  metrics.addMetric('EventsDeadLettered', MetricUnit.Count, 1);
+  logger.warn('event dead-lettered', { eventId, reason: summary.reason, status: summary.status });
+}
+
+/** Keep the last error where on-call can read it, and back SQS retries off by receive count. */
+async function onTransientFailure(record: SQSRecord, job: DeliveryJob | undefined, error: unknown, receives: number) {
+  const summary = summarizeFailure(error);
+  metrics.addMetric('DeliveryFailures', MetricUnit.Count, 1);
+  logger.warn('delivery failed; will retry', {
+    eventId: job?.eventId,
+    reason: summary.reason,
+    status: summary.status,
+    receives,
+  });
+  if (job) await failureLog.record(integration.name, job.eventId, summary, new Date()).catch(() => undefined);
+  const visibility = visibilityTimeoutForReceive(receives, {
+    baseSeconds: delivery.redeliveryBaseSeconds,
+    capSeconds: delivery.redeliveryCapSeconds,
+  });
+  await sqs
+    .send(
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: requireEnv('QUEUE_URL'),
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: visibility,
+      }),
+    )
+    .catch((e: unknown) => logger.warn('could not stretch visibility', { error: String(e) }));
+}
+
+const processor = new BatchProcessor(EventType.SQS);
+
+async function transform(event: SQSEvent, context: Context) {
+  invocationContext = context;
+  idempotencyConfig.registerLambdaContext(context);
+  return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+}
+
+export const handler = middy(transform)
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics));

@@ -1,0 +1,5 @@
+/** The integration registry: one line per partner. The stack and the functions both read it. */
+import { acmeOrders } from './acme-orders/index.js';
+import type { AnyIntegration } from './types.js';
+
+export const integrations: readonly AnyIntegration[] = [acmeOrders];

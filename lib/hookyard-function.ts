@@ -1,0 +1,84 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export interface HookyardFunctionProps {
+  /** Handler file under `functions/`, e.g. `ingest/handler.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** @default Duration.seconds(10) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Our Lambda defaults in one place: Node.js 24 on arm64, one ESM bundle with the AWS SDK inside
+ * (the exact bytes the local sandbox runs), an explicit log group with retention, and a role that
+ * can only write to that log group until a construct grants it more.
+ */
+export class HookyardFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HookyardFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: props.description,
+    });
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: `${projectRoot}functions/${props.entry}`,
+      projectRoot,
+      depsLockFilePath: `${projectRoot}package-lock.json`,
+      handler: 'handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(10),
+      description: props.description,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        platform: 'node',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        // Pin the SDK version we test with instead of the runtime's, and let the sandbox run the
+        // asset without node_modules.
+        bundleAwsSDK: true,
+        // Some CommonJS dependencies call require(); give the ESM bundle one.
+        banner: "import { createRequire as __hyCreateRequire } from 'node:module'; const require = __hyCreateRequire(import.meta.url);",
+      },
+    });
+    // The role is ours, so Lambda's log writes must be granted explicitly (scoped to this log group).
+    this.logGroup.grantWrite(this.role);
+  }
+
+  metricErrors(options?: Parameters<lambda.Function['metricErrors']>[0]) {
+    return this.function.metricErrors({ statistic: 'Sum', ...options });
+  }
+
+  metricThrottles(options?: Parameters<lambda.Function['metricThrottles']>[0]) {
+    return this.function.metricThrottles({ statistic: 'Sum', ...options });
+  }
+}
