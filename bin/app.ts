@@ -10,7 +10,9 @@ const app = new App();
 const stage = String(app.node.tryGetContext('stage') ?? 'dev');
 const config = stages[stage];
 if (!config) {
-  throw new Error(`unknown stage '${stage}' (known: ${Object.keys(stages).join(', ')}); pass -c stage=<name>`);
+  throw new Error(
+    `unknown stage '${stage}' (known: ${Object.keys(stages).join(', ')}); pass -c stage=<name>`,
+  );
 }
 new HookyardStack(app, `Hookyard-${stage}`, {
   stage,

@@ -18,7 +18,12 @@ export const SIGNATURE_SCHEMES: readonly SignatureSchemeType[] = [
   'hmac',
   'api-key',
 ];
-const TARGET_AUTH_TYPES: readonly TargetAuth['type'][] = ['api-key', 'oauth2-client-credentials', 'basic', 'none'];
+const TARGET_AUTH_TYPES: readonly TargetAuth['type'][] = [
+  'api-key',
+  'oauth2-client-credentials',
+  'basic',
+  'none',
+];
 const DEFAULT_RETRYABLE_STATUSES = [408, 425, 429, 500, 502, 503, 504] as const;
 /** SQS's largest message is 1 MiB; leave room for the message attributes. */
 const MAX_BODY_BYTES_LIMIT = 1_000_000;
@@ -109,9 +114,9 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
     delivery: {
       batchSize: delivery.batchSize ?? 10,
       maxBatchingWindowSeconds: delivery.maxBatchingWindowSeconds ?? 0,
-      // Each concurrent batch sends at most one request at a time, so more consumers than the
-      // target's rate only queue up behind the rate limiter.
-      maxConcurrency: delivery.maxConcurrency ?? Math.min(1000, Math.max(2, Math.ceil(rateLimitPerSecond))),
+      // Each consumer gets rate ÷ concurrency requests/s; ~10/s each keeps a batch of 10 near one second.
+      maxConcurrency:
+        delivery.maxConcurrency ?? Math.min(1000, Math.max(2, Math.ceil(rateLimitPerSecond / 10))),
       maxReceiveCount: delivery.maxReceiveCount ?? 5,
       functionTimeoutSeconds,
       visibilityTimeoutSeconds: delivery.visibilityTimeoutSeconds ?? 6 * functionTimeoutSeconds,
@@ -167,15 +172,22 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `unknown target auth '${String(r.target.auth.type)}' (allowed: ${TARGET_AUTH_TYPES.join(', ')})`,
   (r) =>
-    r.definition.source.schemas.length > 0 ? undefined : 'source.schemas must list at least one payload version',
-  (r) => (between(r.toleranceSeconds, 1, 3600) ? undefined : `toleranceSeconds ${r.toleranceSeconds} must be 1-3600`),
+    r.definition.source.schemas.length > 0
+      ? undefined
+      : 'source.schemas must list at least one payload version',
+  (r) =>
+    between(r.toleranceSeconds, 1, 3600)
+      ? undefined
+      : `toleranceSeconds ${r.toleranceSeconds} must be 1-3600`,
   (r) =>
     between(r.maxBodyBytes, 1, MAX_BODY_BYTES_LIMIT)
       ? undefined
       : `maxBodyBytes ${r.maxBodyBytes} must be 1-${MAX_BODY_BYTES_LIMIT} (SQS messages are at most 1 MiB)`,
   (r, stage) => (r.target.url ? undefined : `target.baseUrl has no URL for stage '${stage}'`),
   (r, stage) =>
-    !r.target.url || /^https:\/\//.test(r.target.url) || (stage === 'local' && /^http:\/\//.test(r.target.url))
+    !r.target.url ||
+    /^https:\/\//.test(r.target.url) ||
+    (stage === 'local' && /^http:\/\//.test(r.target.url))
       ? undefined
       : `target URL '${r.target.url}' must use https (plain http only on the local stage)`,
   (r, stage) =>
@@ -183,7 +195,9 @@ const RULES: readonly Rule[] = [
       ? `target.auth.tokenUrl has no URL for stage '${stage}'`
       : undefined,
   (r) =>
-    between(r.target.timeoutSeconds, 1, 300) ? undefined : `target.timeoutSeconds ${r.target.timeoutSeconds} must be 1-300`,
+    between(r.target.timeoutSeconds, 1, 300)
+      ? undefined
+      : `target.timeoutSeconds ${r.target.timeoutSeconds} must be 1-300`,
   (r) =>
     r.target.rateLimitPerSecond > 0 && Number.isFinite(r.target.rateLimitPerSecond)
       ? undefined
@@ -205,7 +219,9 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `delivery.visibilityTimeoutSeconds ${r.delivery.visibilityTimeoutSeconds} must be at most 43200`,
   (r) =>
-    between(r.delivery.retentionDays, 1, 14) ? undefined : `delivery.retentionDays ${r.delivery.retentionDays} must be 1-14`,
+    between(r.delivery.retentionDays, 1, 14)
+      ? undefined
+      : `delivery.retentionDays ${r.delivery.retentionDays} must be 1-14`,
   (r) =>
     r.delivery.dlqRetentionDays > r.delivery.retentionDays && r.delivery.dlqRetentionDays <= 14
       ? undefined
@@ -235,7 +251,9 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `delivery backoff base ${r.delivery.backoffBaseMs} ms must be above 0 and at most the cap ${r.delivery.backoffCapMs} ms`,
   (r) =>
-    r.delivery.redeliveryBaseSeconds >= 0 && r.delivery.redeliveryCapSeconds >= r.delivery.redeliveryBaseSeconds && r.delivery.redeliveryCapSeconds <= 43200
+    r.delivery.redeliveryBaseSeconds >= 0 &&
+    r.delivery.redeliveryCapSeconds >= r.delivery.redeliveryBaseSeconds &&
+    r.delivery.redeliveryCapSeconds <= 43200
       ? undefined
       : `delivery redelivery base ${r.delivery.redeliveryBaseSeconds} s must be 0 or more and at most the cap ${r.delivery.redeliveryCapSeconds} s (at most 43200)`,
   (r) =>
@@ -243,7 +261,9 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `endpoint.throttle rate ${r.endpoint.throttle.rateLimit} and burst ${r.endpoint.throttle.burstLimit} must be positive`,
   (r) =>
-    Object.values(r.alarms).every((v) => v > 0 && Number.isFinite(v)) ? undefined : 'alarm thresholds must be above 0',
+    Object.values(r.alarms).every((v) => v > 0 && Number.isFinite(v))
+      ? undefined
+      : 'alarm thresholds must be above 0',
 ];
 
 /** Resolve every integration for a stage; throws once, listing every problem with its integration. */

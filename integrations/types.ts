@@ -182,7 +182,9 @@ export interface IntegrationDefinition<P = unknown, T = unknown> {
 }
 
 /** Identity function that keeps the payload and target types tied together. */
-export function defineIntegration<P, T>(definition: IntegrationDefinition<P, T>): IntegrationDefinition<P, T> {
+export function defineIntegration<P, T>(
+  definition: IntegrationDefinition<P, T>,
+): IntegrationDefinition<P, T> {
   return definition;
 }
 

@@ -27,8 +27,13 @@ export class AlertTopic extends Construct {
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
-    this.key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.key.grant(
+      new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
     this.topic = new sns.Topic(this, 'Topic', { masterKey: this.key, enforceSSL: true });
-    for (const email of props.emails ?? []) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    for (const email of props.emails ?? [])
+      this.topic.addSubscription(new subscriptions.EmailSubscription(email));
   }
 }

@@ -67,7 +67,8 @@ export class HookyardFunction extends Construct {
         // asset without node_modules.
         bundleAwsSDK: true,
         // Some CommonJS dependencies call require(); give the ESM bundle one.
-        banner: "import { createRequire as __hyCreateRequire } from 'node:module'; const require = __hyCreateRequire(import.meta.url);",
+        banner:
+          "import { createRequire as __hyCreateRequire } from 'node:module'; const require = __hyCreateRequire(import.meta.url);",
       },
     });
     // The role is ours, so Lambda's log writes must be granted explicitly (scoped to this log group).

@@ -47,7 +47,9 @@ export class HookyardStack extends Stack {
         }),
     );
 
-    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: `hookyard-${props.stage}` });
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: `hookyard-${props.stage}`,
+    });
     for (const integration of this.integrations) dashboard.addWidgets(...integration.dashboardWidgets());
 
     if (webhookApi) new CfnOutput(this, 'WebhookBaseUrl', { value: `${webhookApi.url}webhooks/` });

@@ -118,7 +118,9 @@ export class PartnerIntegration extends Construct {
       new SqsEventSource(this.queue.queue, {
         batchSize: i.delivery.batchSize,
         maxBatchingWindow:
-          i.delivery.maxBatchingWindowSeconds > 0 ? Duration.seconds(i.delivery.maxBatchingWindowSeconds) : undefined,
+          i.delivery.maxBatchingWindowSeconds > 0
+            ? Duration.seconds(i.delivery.maxBatchingWindowSeconds)
+            : undefined,
         reportBatchItemFailures: true,
         maxConcurrency: i.delivery.maxConcurrency,
       }),
@@ -136,7 +138,7 @@ export class PartnerIntegration extends Construct {
     if (existingName) return secretsmanager.Secret.fromSecretNameV2(this, id, existingName);
     const secret = new secretsmanager.Secret(this, id, props);
     Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
+      id: 'AwsSolutions::AwsSolutions-SMG4',
       reason:
         'Partner and target credentials are issued by the other party, so rotation is coordinated with them, not by a Lambda; the ingest function accepts AWSCURRENT and AWSPREVIOUS so a rotation drops no events.',
     });
@@ -154,7 +156,7 @@ export class PartnerIntegration extends Construct {
     const routes = props.webhookApi?.addWebhookRoute(i.name, this.ingest.function, i.endpoint.throttle) ?? [];
     for (const route of routes) {
       Validations.of(route).acknowledge({
-        id: 'AwsSolutions-APIG4',
+        id: 'AwsSolutions::AwsSolutions-APIG4',
         reason:
           'Partners cannot sign AWS requests or hold our tokens; every webhook is authenticated in the ingest function by its HMAC signature (Standard Webhooks, GitHub, Stripe or HMAC) before anything is queued.',
       });
@@ -164,8 +166,10 @@ export class PartnerIntegration extends Construct {
   private addAlarms(props: PartnerIntegrationProps) {
     const { integration: i, alertTopic: topic, stage } = props;
     const alarmNamePrefix = `hookyard-${stage}-${i.name}`;
-    const add = (id: string, alarm: Omit<ConstructorParameters<typeof RunbookAlarm>[2], 'topic' | 'alarmNamePrefix'>) =>
-      this.alarms.push(new RunbookAlarm(this, id, { ...alarm, topic, alarmNamePrefix }).alarm);
+    const add = (
+      id: string,
+      alarm: Omit<ConstructorParameters<typeof RunbookAlarm>[2], 'topic' | 'alarmNamePrefix'>,
+    ) => this.alarms.push(new RunbookAlarm(this, id, { ...alarm, topic, alarmNamePrefix }).alarm);
 
     add('DlqAlarm', {
       metric: this.queue.metricDeadLetterMessagesVisible({ period: Duration.minutes(1) }),
@@ -277,6 +281,7 @@ export class PartnerIntegration extends Construct {
 
 function credentialsPlaceholder(auth: string): secretsmanager.SecretStringGenerator {
   const key = auth === 'api-key' ? 'apiKey' : auth === 'basic' ? 'password' : 'clientSecret';
-  const template = auth === 'basic' ? { username: 'REPLACE-ME' } : auth === 'api-key' ? {} : { clientId: 'REPLACE-ME' };
+  const template =
+    auth === 'basic' ? { username: 'REPLACE-ME' } : auth === 'api-key' ? {} : { clientId: 'REPLACE-ME' };
   return { secretStringTemplate: JSON.stringify(template), generateStringKey: key, excludePunctuation: true };
 }

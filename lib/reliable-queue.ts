@@ -1,5 +1,5 @@
 import { Aws, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -44,10 +44,14 @@ export class ReliableQueue extends Construct {
         `dead-letter retention ${dlqRetention.toSeconds()}s must be longer than the source retention ${retention.toSeconds()}s`,
       );
     }
-    if (!Token.isUnresolved(this.maxReceiveCount) && (this.maxReceiveCount < 1 || this.maxReceiveCount > 1000)) {
+    if (
+      !Token.isUnresolved(this.maxReceiveCount) &&
+      (this.maxReceiveCount < 1 || this.maxReceiveCount > 1000)
+    ) {
       problems.push(`maxReceiveCount ${this.maxReceiveCount} must be 1-1000`);
     }
-    if (!/^[A-Za-z0-9_-]{1,40}$/.test(props.nameSuffix)) problems.push(`nameSuffix '${props.nameSuffix}' must be 1-40 of A-Z a-z 0-9 _ -`);
+    if (!/^[A-Za-z0-9_-]{1,40}$/.test(props.nameSuffix))
+      problems.push(`nameSuffix '${props.nameSuffix}' must be 1-40 of A-Z a-z 0-9 _ -`);
     if (problems.length > 0) throw new Error(`invalid ReliableQueue '${id}': ${problems.join('; ')}`);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -92,7 +96,10 @@ export class ReliableQueue extends Construct {
 
   /** Messages waiting in the DLQ (maximum over the period). */
   metricDeadLetterMessagesVisible(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', ...options });
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      ...options,
+    });
   }
 
   /** Age of the oldest message in the source queue (maximum over the period). */

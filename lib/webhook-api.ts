@@ -22,7 +22,10 @@ export interface WebhookApiProps {
 export class WebhookApi extends Construct {
   readonly api: apigwv2.HttpApi;
   readonly stage: apigwv2.HttpStage;
-  private readonly routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
+  private readonly routeSettings: Record<
+    string,
+    { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+  > = {};
 
   constructor(scope: Construct, id: string, props: WebhookApiProps) {
     super(scope, id);

@@ -57,7 +57,12 @@ function reject(
   message: string,
   issues?: Rejected['response']['issues'],
 ): Rejected {
-  return { accepted: false, status, reason, response: issues ? { error: reason, message, issues } : { error: reason, message } };
+  return {
+    accepted: false,
+    status,
+    reason,
+    response: issues ? { error: reason, message, issues } : { error: reason, message },
+  };
 }
 
 function signatureRejection(reason: SignatureFailureReason, message: string): Rejected {
@@ -97,18 +102,34 @@ export function decideIngest(
     return reject(400, 'invalid-json', 'body is not valid JSON');
   }
   if (SQS_UNSAFE.test(body)) {
-    return reject(400, 'unsupported-characters', 'body contains characters outside the Unicode ranges queues accept');
+    return reject(
+      400,
+      'unsupported-characters',
+      'body contains characters outside the Unicode ranges queues accept',
+    );
   }
 
   const matched = matchSchema(integration, payload);
   if (!matched.ok) {
-    return reject(400, 'schema-mismatch', `payload matches no accepted version (${matched.versions})`, matched.issues);
+    return reject(
+      400,
+      'schema-mismatch',
+      `payload matches no accepted version (${matched.versions})`,
+      matched.issues,
+    );
   }
 
   const eventId = readEventId(integration, request.headers, payload);
   if (!eventId || !EVENT_ID.test(eventId)) {
-    const where = 'header' in integration.eventId ? `header ${integration.eventId.header}` : `body field ${integration.eventId.bodyField}`;
-    return reject(400, 'missing-event-id', `event id (${where}) is missing or not 1-128 printable ASCII characters`);
+    const where =
+      'header' in integration.eventId
+        ? `header ${integration.eventId.header}`
+        : `body field ${integration.eventId.bodyField}`;
+    return reject(
+      400,
+      'missing-event-id',
+      `event id (${where}) is missing or not 1-128 printable ASCII characters`,
+    );
   }
   return { accepted: true, eventId, schemaVersion: matched.version, body };
 }
@@ -139,6 +160,9 @@ function readEventId(
 ): string | undefined {
   const source = integration.eventId;
   if ('header' in source) return headers[source.header.toLowerCase()]?.trim();
-  const value = payload && typeof payload === 'object' ? (payload as Record<string, unknown>)[source.bodyField] : undefined;
+  const value =
+    payload && typeof payload === 'object'
+      ? (payload as Record<string, unknown>)[source.bodyField]
+      : undefined;
   return typeof value === 'string' ? value : undefined;
 }

@@ -73,7 +73,10 @@ const internalError = () => ({
     logger.error('ingest failed', request.error as Error);
     metrics.addMetric('IngestFailures', MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
-    request.response = jsonResponse(500, { error: 'internal', message: 'could not accept the webhook; retry later' });
+    request.response = jsonResponse(500, {
+      error: 'internal',
+      message: 'could not accept the webhook; retry later',
+    });
   },
 });
 

@@ -74,6 +74,7 @@ export function failureAttributes(
     [ATTR.firstFailureAt]: text(failure.firstFailureAt),
     [ATTR.lastFailureAt]: text(failure.lastFailureAt),
   };
-  if (failure.status !== undefined) attrs[ATTR.httpStatus] = { DataType: 'Number', StringValue: String(failure.status) };
+  if (failure.status !== undefined)
+    attrs[ATTR.httpStatus] = { DataType: 'Number', StringValue: String(failure.status) };
   return attrs;
 }

@@ -12,7 +12,9 @@ type Stage = 'AWSCURRENT' | 'AWSPREVIOUS';
 async function readSecret(key: string): Promise<string> {
   const [secretId, versionStage] = splitKey(key);
   try {
-    const out = await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }));
+    const out = await secretsManager.send(
+      new GetSecretValueCommand({ SecretId: secretId, VersionStage: versionStage }),
+    );
     return out.SecretString ?? '';
   } catch (error) {
     // No previous version until the first rotation: that is not an error.
@@ -57,7 +59,8 @@ export async function credentials(secretId: string): Promise<Record<string, stri
   const raw = await currentSecret(secretId);
   try {
     const parsed: unknown = JSON.parse(raw);
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, string>;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed))
+      return parsed as Record<string, string>;
   } catch {
     // fall through: never echo the value
   }

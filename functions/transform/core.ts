@@ -27,7 +27,10 @@ export function toDeliveryJob(record: SQSRecord): DeliveryJob {
 /** Parse, re-validate against the version ingest matched, and map. Throws PermanentDeliveryError. */
 export function buildTargetBody(integration: ResolvedIntegration, job: DeliveryJob): unknown {
   if (job.integration !== integration.name) {
-    throw permanent('invalid-message', `message is for integration '${job.integration}', not '${integration.name}'`);
+    throw permanent(
+      'invalid-message',
+      `message is for integration '${job.integration}', not '${integration.name}'`,
+    );
   }
   let payload: unknown;
   try {
@@ -36,11 +39,15 @@ export function buildTargetBody(integration: ResolvedIntegration, job: DeliveryJ
     throw permanent('invalid-payload', 'message body is not valid JSON');
   }
   const version = integration.definition.source.schemas.find((v) => v.version === job.schemaVersion);
-  if (!version) throw permanent('invalid-payload', `schema version '${job.schemaVersion}' is no longer accepted`);
+  if (!version)
+    throw permanent('invalid-payload', `schema version '${job.schemaVersion}' is no longer accepted`);
   const parsed = version.schema.safeParse(payload);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    throw permanent('invalid-payload', `payload fails schema ${job.schemaVersion} at ${first?.path.join('.') || '(root)'}: ${first?.message}`);
+    throw permanent(
+      'invalid-payload',
+      `payload fails schema ${job.schemaVersion} at ${first?.path.join('.') || '(root)'}: ${first?.message}`,
+    );
   }
   try {
     return integration.definition.mapping(parsed.data, {
@@ -51,7 +58,11 @@ export function buildTargetBody(integration: ResolvedIntegration, job: DeliveryJ
     });
   } catch (error) {
     const message = error instanceof MappingError ? error.message : 'mapping threw an unexpected error';
-    throw new PermanentDeliveryError(`mapping failed: ${message}`, { reason: 'mapping-error', attempts: 0 }, { cause: error });
+    throw new PermanentDeliveryError(
+      `mapping failed: ${message}`,
+      { reason: 'mapping-error', attempts: 0 },
+      { cause: error },
+    );
   }
 }
 
@@ -69,11 +80,25 @@ export interface FailureSummary {
 
 export function summarizeFailure(error: unknown): FailureSummary {
   if (error instanceof PermanentDeliveryError) {
-    return { errorClass: 'permanent', reason: `${error.details.reason}: ${error.message}`, status: error.details.status, attempts: error.details.attempts };
+    return {
+      errorClass: 'permanent',
+      reason: `${error.details.reason}: ${error.message}`,
+      status: error.details.status,
+      attempts: error.details.attempts,
+    };
   }
   if (error instanceof TransientDeliveryError) {
-    return { errorClass: 'transient', reason: error.message, status: error.details.status, attempts: error.details.attempts };
+    return {
+      errorClass: 'transient',
+      reason: error.message,
+      status: error.details.status,
+      attempts: error.details.attempts,
+    };
   }
   const name = error instanceof Error ? error.name : 'Error';
-  return { errorClass: 'transient', reason: `${name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300), attempts: 0 };
+  return {
+    errorClass: 'transient',
+    reason: `${name}: ${error instanceof Error ? error.message : String(error)}`.slice(0, 300),
+    attempts: 0,
+  };
 }

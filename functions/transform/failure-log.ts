@@ -2,7 +2,12 @@
  * The last failure of each event, kept beside the idempotency records so that a message SQS moved
  * to the DLQ after maxReceiveCount still says why (`hookyard dlq show`). Items expire by TTL.
  */
-import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { FailureSummary } from './core.js';
 
 const RETENTION_SECONDS = 15 * 24 * 3600; // outlives the longest DLQ retention (14 days)
@@ -24,7 +29,12 @@ export class FailureLog {
   ) {}
 
   /** Records this failure and returns the event's failure history so far. */
-  async record(integration: string, eventId: string, failure: FailureSummary, now: Date): Promise<FailureRecord> {
+  async record(
+    integration: string,
+    eventId: string,
+    failure: FailureSummary,
+    now: Date,
+  ): Promise<FailureRecord> {
     const at = now.toISOString();
     const out = await this.client.send(
       new UpdateItemCommand({
@@ -52,14 +62,21 @@ export class FailureLog {
 
   async read(integration: string, eventId: string): Promise<FailureRecord | undefined> {
     const out = await this.client.send(
-      new GetItemCommand({ TableName: this.tableName, Key: { id: { S: failureKey(integration, eventId) } }, ConsistentRead: true }),
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: { id: { S: failureKey(integration, eventId) } },
+        ConsistentRead: true,
+      }),
     );
     return fromItem(out.Item);
   }
 
   async clear(integration: string, eventId: string): Promise<void> {
     await this.client.send(
-      new DeleteItemCommand({ TableName: this.tableName, Key: { id: { S: failureKey(integration, eventId) } } }),
+      new DeleteItemCommand({
+        TableName: this.tableName,
+        Key: { id: { S: failureKey(integration, eventId) } },
+      }),
     );
   }
 }

@@ -14,10 +14,10 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamodb, sqs } from '../shared/aws-clients.js';
-import { deliver } from '../shared/delivery/client.js';
-import { AdaptiveRateLimiter } from '../shared/delivery/token-bucket.js';
-import { createTargetAuthenticator } from '../shared/delivery/target-auth.js';
 import { visibilityTimeoutForReceive } from '../shared/delivery/backoff.js';
+import { deliver } from '../shared/delivery/client.js';
+import { createTargetAuthenticator } from '../shared/delivery/target-auth.js';
+import { AdaptiveRateLimiter } from '../shared/delivery/token-bucket.js';
 import { requireEnv } from '../shared/env.js';
 import { PermanentDeliveryError } from '../shared/errors.js';
 import { loadIntegration } from '../shared/integration.js';
@@ -137,7 +137,12 @@ async function deadLetter(record: SQSRecord, job: DeliveryJob | undefined, error
 }
 
 /** Keep the last error where on-call can read it, and back SQS retries off by receive count. */
-async function onTransientFailure(record: SQSRecord, job: DeliveryJob | undefined, error: unknown, receives: number) {
+async function onTransientFailure(
+  record: SQSRecord,
+  job: DeliveryJob | undefined,
+  error: unknown,
+  receives: number,
+) {
   const summary = summarizeFailure(error);
   metrics.addMetric('DeliveryFailures', MetricUnit.Count, 1);
   logger.warn('delivery failed; will retry', {

@@ -2,7 +2,7 @@
  * Acme order event → CRM order. Pure and deterministic: golden fixtures pin it.
  * Null policy: a null in the source is omitted from the output (the CRM rejects explicit nulls).
  */
-import { MappingError, type MappingContext } from '../types.js';
+import { type MappingContext, MappingError } from '../types.js';
 import type { AcmeOrderEvent } from './schema.js';
 
 export interface CrmOrder {
@@ -20,7 +20,11 @@ export interface CrmOrder {
     readonly fullName?: string;
     readonly phone?: string;
   };
-  readonly lineItems: readonly { readonly sku: string; readonly quantity: number; readonly unitPrice: string }[];
+  readonly lineItems: readonly {
+    readonly sku: string;
+    readonly quantity: number;
+    readonly unitPrice: string;
+  }[];
   readonly notes?: string;
   readonly source: { readonly eventId: string; readonly receivedAt: string };
 }
@@ -29,14 +33,25 @@ const STAGES = { pending: 'NEW', paid: 'WON', shipped: 'FULFILLED', cancelled: '
 const EVENT_TYPES = { 'order.created': 'ORDER_CREATED', 'order.updated': 'ORDER_UPDATED' } as const;
 
 /** ISO 4217 minor units where they are not 2; "cents" from Acme are the currency's minor unit. */
-const MINOR_UNITS: Readonly<Record<string, number>> = { JPY: 0, KRW: 0, ISK: 0, BHD: 3, KWD: 3, JOD: 3, OMR: 3, TND: 3 };
+const MINOR_UNITS: Readonly<Record<string, number>> = {
+  JPY: 0,
+  KRW: 0,
+  ISK: 0,
+  BHD: 3,
+  KWD: 3,
+  JOD: 3,
+  OMR: 3,
+  TND: 3,
+};
 
 /** Minor units → decimal string without floating point: 12345 EUR → "123.45", 500 JPY → "500". */
 export function toDecimal(minor: number, currency: string): string {
   const digits = MINOR_UNITS[currency] ?? 2;
   if (!Number.isSafeInteger(minor)) throw new MappingError(`amount ${minor} is not a safe integer`);
   const sign = minor < 0 ? '-' : '';
-  const abs = Math.abs(minor).toString().padStart(digits + 1, '0');
+  const abs = Math.abs(minor)
+    .toString()
+    .padStart(digits + 1, '0');
   return digits === 0 ? `${sign}${abs}` : `${sign}${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
 }
 

@@ -1,0 +1,239 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { Stack, Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { acmeOrders } from '../../integrations/acme-orders/index.js';
+import { buildStack } from '../support/stack.js';
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+describe('HookyardStack (dev, acme-orders)', () => {
+  let built: ReturnType<typeof buildStack>;
+  let resources: Resources;
+  beforeAll(() => {
+    built = buildStack('dev');
+    resources = built.template.toJSON().Resources as Resources;
+  });
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+
+  it('pins the logical ids of stateful resources', () => {
+    // Changing one of these replaces the resource: a queue's messages or the idempotency records are lost.
+    expect(
+      ofType('AWS::SQS::Queue')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['AcmeOrdersQueueDeadLetterQueueE91E461A', 'AcmeOrdersQueueF7A27845']);
+    expect(ofType('AWS::DynamoDB::Table').map(([id]) => id)).toEqual(['IdempotencyTable48612DF4']);
+  });
+
+  it('encrypts both queues, keeps DLQ messages longer, and redrives to the DLQ after maxReceiveCount', () => {
+    const queue = resources.AcmeOrdersQueueF7A27845?.Properties ?? {};
+    const dlq = resources.AcmeOrdersQueueDeadLetterQueueE91E461A?.Properties ?? {};
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+    expect(dlq.SqsManagedSseEnabled).toBe(true);
+    expect(queue.MessageRetentionPeriod).toBe(4 * 24 * 3600);
+    expect(dlq.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(queue.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['AcmeOrdersQueueDeadLetterQueueE91E461A', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(dlq.RedriveAllowPolicy).toMatchObject({
+      redrivePermission: 'byQueue',
+      sourceQueueArns: [expect.anything()],
+    });
+  });
+
+  it('sets the visibility timeout to at least 6 x the transformer timeout', () => {
+    const transformer = ofType('AWS::Lambda::Function').find(([id]) => id.includes('Transformer'));
+    const timeout = Number(transformer?.[1].Properties.Timeout);
+    expect(timeout).toBe(30);
+    expect(resources.AcmeOrdersQueueF7A27845?.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * timeout,
+    );
+  });
+
+  it('denies non-TLS access to both queues', () => {
+    const policies = ofType('AWS::SQS::QueuePolicy');
+    expect(policies).toHaveLength(2);
+    for (const [, policy] of policies) {
+      expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+      expect(policy.Properties.PolicyDocument).toMatchObject({
+        Statement: expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Action: 'sqs:*' })]),
+      });
+    }
+  });
+
+  it('runs both functions on nodejs24.x arm64 with a log group of their own', () => {
+    built.template.resourceCountIs('AWS::Lambda::Function', 2);
+    built.template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      LoggingConfig: Match.objectLike({ LogGroup: Match.anyValue() }),
+    });
+  });
+
+  it('maps the queue to the transformer with partial batch failures and bounded concurrency', () => {
+    built.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
+      EventSourceArn: { 'Fn::GetAtt': ['AcmeOrdersQueueF7A27845', 'Arn'] },
+    });
+  });
+
+  it('keeps idempotency records on an on-demand table with TTL and point-in-time recovery', () => {
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('scopes the transformer to its own idempotency items and grants no wildcard actions', () => {
+    const policies = ofType('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
+    const transformerPolicy = policies.find((p) => p.includes('dynamodb:PutItem'));
+    expect(transformerPolicy).toContain(
+      '"dynamodb:LeadingKeys":["hookyard.acme-orders#*","hookyard-failure.acme-orders#*"]',
+    );
+    for (const policy of policies) expect(policy).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
+  });
+
+  it('gives the ingest function only send on its queue and read on its signing secret', () => {
+    const ingestPolicy = ofType('AWS::IAM::Policy')
+      .map(([, p]) => JSON.stringify(p.Properties.PolicyDocument))
+      .find(
+        (p) => p.includes('sqs:SendMessage') && !p.includes('sqs:ReceiveMessage') && !p.includes('dynamodb'),
+      );
+    expect(ingestPolicy).toBeDefined();
+    expect(ingestPolicy).toContain('secretsmanager:GetSecretValue');
+    expect(ingestPolicy).not.toContain('DeadLetterQueue');
+  });
+
+  it('routes POST /webhooks/acme-orders with its own throttle and access logs', () => {
+    built.template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'POST /webhooks/acme-orders',
+    });
+    built.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      RouteSettings: {
+        'POST /webhooks/acme-orders': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      },
+    });
+  });
+
+  it('alarms on DLQ depth, message age, transformer errors, ingest errors, throttles and bad signatures', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const names = alarms.map((a) => a.AlarmName).sort();
+    expect(names).toEqual(
+      [
+        'dlq-not-empty',
+        'ingest-errors',
+        'oldest-message-age',
+        'signature-rejections',
+        'throttles',
+        'transformer-errors',
+      ].map((n) => `hookyard-dev-acme-orders-${n}`),
+    );
+    const dlq = alarms.find((a) => a.AlarmName === 'hookyard-dev-acme-orders-dlq-not-empty');
+    expect(dlq).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: { 'Fn::GetAtt': ['AcmeOrdersQueueDeadLetterQueueE91E461A', 'QueueName'] },
+        },
+      ],
+    });
+    const topic = ofType('AWS::SNS::Topic')[0]?.[0];
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
+      const runbook = String(alarm.AlarmDescription).match(/Runbook: (docs\/runbooks\/[a-z-]+\.md)/)?.[1];
+      expect(runbook, String(alarm.AlarmName)).toBeDefined();
+      // Every runbook the alarms name exists and says what to do.
+      const text = readFileSync(new URL(`../../${runbook}`, import.meta.url), 'utf8');
+      expect(text).toMatch(/## What it means[\s\S]+## First checks[\s\S]+## What to do/);
+    }
+  });
+
+  it('encrypts the alert topic with a rotating customer key CloudWatch may use', () => {
+    built.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    built.template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: Match.objectLike({
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Effect: 'Allow' }),
+        ]),
+      }),
+    });
+    built.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+  });
+
+  it('passes cdk-nag AwsSolutions with every acknowledgement carrying a reason', () => {
+    // Synth fails on any unacknowledged finding.
+    expect(() => built.app.synth()).not.toThrow();
+    const acknowledged = built.stack.node
+      .findAll()
+      .flatMap((c) => c.node.metadata)
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledged.map(([id]) => id).sort()).toEqual([
+      'AwsSolutions::AwsSolutions-APIG4',
+      'AwsSolutions::AwsSolutions-SMG4',
+      'AwsSolutions::AwsSolutions-SMG4',
+    ]);
+    for (const [, reason] of acknowledged) expect(reason.length).toBeGreaterThan(40);
+  });
+
+  it('keeps secrets out of the template', () => {
+    const text = JSON.stringify(built.template.toJSON());
+    expect(text).not.toMatch(/whsec_|"SecretString"|"password"/i);
+    built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
+    });
+  });
+
+  it('shows one dashboard for the stack', () => {
+    built.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('cdk-nag in the tests', () => {
+  it('fails synth when a finding is not acknowledged', () => {
+    // Prepare: an unencrypted queue without a DLQ, added to the real stack.
+    const { app, stack } = buildStack('dev');
+    new sqs.Queue(Stack.of(stack), 'Careless', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    // Act / Assess
+    expect(() => app.synth()).toThrow();
+  });
+});
+
+describe('function URL endpoint', () => {
+  it('gives the integration its own URL instead of an HTTP API route', () => {
+    const { template } = buildStack('dev', [{ ...acmeOrders, endpoint: { type: 'function-url' } }]);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 0);
+    template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+  });
+});
+
+describe('runbooks', () => {
+  it('exist for every alarm kind', () => {
+    for (const name of [
+      'dlq-not-empty',
+      'oldest-message-age',
+      'transformer-errors',
+      'ingest-errors',
+      'throttles',
+      'signature-rejections',
+    ]) {
+      expect(existsSync(new URL(`../../docs/runbooks/${name}.md`, import.meta.url)), name).toBe(true);
+    }
+  });
+});

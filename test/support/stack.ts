@@ -1,0 +1,23 @@
+/** Builds the real app's stack for a stage, as bin/app.ts does, for template assertions. */
+import { App, Validations } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { stages } from '../../bin/stages.js';
+import { integrations as registry } from '../../integrations/index.js';
+import { validateIntegrations } from '../../integrations/resolve.js';
+import type { AnyIntegration } from '../../integrations/types.js';
+import { HookyardStack } from '../../lib/hookyard-stack.js';
+
+export function buildStack(stage = 'dev', integrations: readonly AnyIntegration[] = registry) {
+  const app = new App({ context: { stage } });
+  const config = stages[stage] ?? stages.dev;
+  const stack = new HookyardStack(app, `Hookyard-${stage}`, {
+    stage,
+    integrations: validateIntegrations(integrations, stage),
+    removalPolicy: config?.removalPolicy,
+    logRetention: config?.logRetention,
+    alertEmails: ['oncall@example.com'],
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack, template: Template.fromStack(stack) };
+}

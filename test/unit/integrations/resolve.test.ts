@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import { acmeOrders } from '../../../integrations/acme-orders/index.js';
+import { resolveIntegration, validateIntegrations } from '../../../integrations/resolve.js';
+import type { AnyIntegration } from '../../../integrations/types.js';
+import { buildStack } from '../../support/stack.js';
+
+const withChanges = (changes: Partial<AnyIntegration>): AnyIntegration => ({ ...acmeOrders, ...changes });
+
+describe('resolveIntegration', () => {
+  it('fills the documented defaults', () => {
+    // Act
+    const r = resolveIntegration(acmeOrders, 'dev');
+    // Assess
+    expect(r.target.url).toBe('https://crm.dev.example.com/v1/contacts/orders');
+    expect(r.target.tokenUrl).toBe('https://crm.dev.example.com/oauth/token');
+    expect(r.eventId).toEqual({ header: 'webhook-id' });
+    expect(r.delivery).toMatchObject({
+      functionTimeoutSeconds: 30,
+      visibilityTimeoutSeconds: 180,
+      maxReceiveCount: 5,
+      retentionDays: 4,
+      dlqRetentionDays: 14,
+      maxConcurrency: 5,
+    });
+    expect(r.toleranceSeconds).toBe(300);
+    expect(r.maxBodyBytes).toBe(262144);
+  });
+
+  it('reads the event id from the body for Stripe and from X-GitHub-Delivery for GitHub', () => {
+    const stripe = resolveIntegration(
+      withChanges({ source: { ...acmeOrders.source, signature: { type: 'stripe' } } }),
+      'dev',
+    );
+    const github = resolveIntegration(
+      withChanges({ source: { ...acmeOrders.source, signature: { type: 'github' } } }),
+      'dev',
+    );
+    expect(stripe.eventId).toEqual({ bodyField: 'id' });
+    expect(github.eventId).toEqual({ header: 'x-github-delivery' });
+  });
+});
+
+describe('validateIntegrations', () => {
+  it('accepts the shipped registry on every stage', () => {
+    for (const stage of ['local', 'dev', 'prod'])
+      expect(() => validateIntegrations([acmeOrders], stage)).not.toThrow();
+  });
+
+  it.each([
+    [
+      'the signature scheme is unknown',
+      withChanges({ source: { ...acmeOrders.source, signature: { type: 'md5' } as never } }),
+      "integration 'acme-orders': unknown signature scheme 'md5' (allowed: standard-webhooks, github, stripe, hmac, api-key)",
+    ],
+    [
+      'the visibility timeout is below 6 x the function timeout',
+      withChanges({ delivery: { functionTimeoutSeconds: 30, visibilityTimeoutSeconds: 100 } }),
+      "integration 'acme-orders': delivery.visibilityTimeoutSeconds 100 must be at least 6 x the function timeout (180)",
+    ],
+    [
+      'the DLQ retention is not longer than the source retention',
+      withChanges({ delivery: { retentionDays: 7, dlqRetentionDays: 7 } }),
+      "integration 'acme-orders': delivery.dlqRetentionDays 7 must be longer than the source retention 7 and at most 14",
+    ],
+    [
+      'the stage has no target URL',
+      withChanges({ target: { ...acmeOrders.target, baseUrl: { prod: 'https://crm.example.com' } } }),
+      "integration 'acme-orders': target.baseUrl has no URL for stage 'dev'",
+    ],
+    [
+      'a deployed stage targets plain http',
+      withChanges({ target: { ...acmeOrders.target, baseUrl: { dev: 'http://crm.example.com' } } }),
+      "target URL 'http://crm.example.com/v1/contacts/orders' must use https",
+    ],
+    [
+      'maxReceiveCount is out of range',
+      withChanges({ delivery: { maxReceiveCount: 0 } }),
+      'delivery.maxReceiveCount 0 must be 1-1000',
+    ],
+    [
+      'the name is not route-safe',
+      withChanges({ name: 'Acme Orders' }),
+      "name 'Acme Orders' must be 2-40 lowercase letters",
+    ],
+    [
+      'the body limit exceeds what SQS carries',
+      withChanges({ source: { ...acmeOrders.source, maxBodyBytes: 2_000_000 } }),
+      'maxBodyBytes 2000000 must be 1-1000000',
+    ],
+  ])('fails when %s', (_, definition, expected) => {
+    expect(() => validateIntegrations([definition], 'dev')).toThrow(expected);
+  });
+
+  it('fails when two integrations share a name', () => {
+    expect(() => validateIntegrations([acmeOrders, acmeOrders], 'dev')).toThrow(
+      "integration 'acme-orders': duplicate name",
+    );
+  });
+
+  it('lists every problem at once', () => {
+    // Prepare
+    const broken = withChanges({ delivery: { maxReceiveCount: 0, retentionDays: 14, dlqRetentionDays: 14 } });
+    // Act
+    const error = (() => {
+      try {
+        validateIntegrations([broken], 'dev');
+      } catch (e) {
+        return e as Error;
+      }
+    })();
+    // Assess
+    expect(error?.message).toContain('maxReceiveCount 0');
+    expect(error?.message).toContain('dlqRetentionDays 14');
+  });
+
+  it('fails synth of the stack, naming the integration and the values', () => {
+    const broken = withChanges({ delivery: { functionTimeoutSeconds: 60, visibilityTimeoutSeconds: 120 } });
+    expect(() => buildStack('dev', [broken])).toThrow(
+      /integration 'acme-orders': delivery.visibilityTimeoutSeconds 120 must be at least 6 x the function timeout \(360\)/,
+    );
+  });
+});

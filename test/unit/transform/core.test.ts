@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PermanentDeliveryError, TransientDeliveryError } from '../../../functions/shared/errors.js';
+import { buildTargetBody, summarizeFailure, toDeliveryJob } from '../../../functions/transform/core.js';
+import { acmeOrders } from '../../../integrations/acme-orders/index.js';
+import { resolveIntegration } from '../../../integrations/resolve.js';
+import { sqsRecord } from '../../support/sqs-record.js';
+
+const integration = resolveIntegration(acmeOrders, 'local');
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../../integrations/acme-orders/fixtures/${name}`, import.meta.url), 'utf8');
+const envelope = {
+  integration: 'acme-orders',
+  'event-id': 'msg_fixture',
+  'received-at': '2026-11-20T10:00:06.000Z',
+  'schema-version': 'v1',
+};
+
+function permanentReason(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof PermanentDeliveryError) return error.details.reason;
+    throw error;
+  }
+  return undefined;
+}
+
+describe('transformer core', () => {
+  it('turns a queue record into the target body, as the golden fixture says', () => {
+    // Prepare
+    const job = toDeliveryJob(sqsRecord(fixture('order-created.in.json'), envelope));
+    // Act
+    const body = buildTargetBody(integration, job);
+    // Assess
+    expect(JSON.parse(JSON.stringify(body))).toEqual(JSON.parse(fixture('order-created.out.json')));
+  });
+
+  it('fails permanently when an envelope attribute is missing', () => {
+    const { 'event-id': _, ...rest } = envelope;
+    expect(permanentReason(() => toDeliveryJob(sqsRecord('{}', rest)))).toBe('invalid-message');
+  });
+
+  it('fails permanently when the schema version is no longer accepted', () => {
+    const job = toDeliveryJob(
+      sqsRecord(fixture('order-created.in.json'), { ...envelope, 'schema-version': 'v0' }),
+    );
+    expect(permanentReason(() => buildTargetBody(integration, job))).toBe('invalid-payload');
+  });
+
+  it('fails permanently when the mapping rejects the payload', () => {
+    const payload = JSON.parse(fixture('order-updated-jpy.in.json'));
+    payload.data.updated_at = payload.data.created_at - 10;
+    const job = toDeliveryJob(sqsRecord(JSON.stringify(payload), envelope));
+    expect(permanentReason(() => buildTargetBody(integration, job))).toBe('mapping-error');
+  });
+
+  it('fails permanently when the record belongs to another integration', () => {
+    const job = toDeliveryJob(
+      sqsRecord(fixture('order-created.in.json'), { ...envelope, integration: 'other' }),
+    );
+    expect(permanentReason(() => buildTargetBody(integration, job))).toBe('invalid-message');
+  });
+});
+
+describe('summarizeFailure', () => {
+  it('classifies permanent, transient and unexpected errors', () => {
+    expect(
+      summarizeFailure(
+        new PermanentDeliveryError('target answered 400', {
+          reason: 'target-rejected',
+          status: 400,
+          attempts: 1,
+        }),
+      ),
+    ).toEqual({
+      errorClass: 'permanent',
+      reason: 'target-rejected: target answered 400',
+      status: 400,
+      attempts: 1,
+    });
+    expect(
+      summarizeFailure(new TransientDeliveryError('target answered 503', { status: 503, attempts: 3 })),
+    ).toEqual({
+      errorClass: 'transient',
+      reason: 'target answered 503',
+      status: 503,
+      attempts: 3,
+    });
+    expect(summarizeFailure(new TypeError('fetch failed'))).toMatchObject({
+      errorClass: 'transient',
+      reason: 'TypeError: fetch failed',
+    });
+  });
+});
