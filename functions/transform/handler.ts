@@ -23,7 +23,7 @@ import { PermanentDeliveryError } from '../shared/errors.js';
 import { loadIntegration } from '../shared/integration.js';
 import { failureAttributes } from '../shared/message.js';
 import { logger, metrics } from '../shared/powertools.js';
-import { credentials } from '../shared/secrets.js';
+import { credentials, forgetSecret } from '../shared/secrets.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
 import { FailureLog } from './failure-log.js';
 
@@ -44,7 +44,14 @@ const authenticator = createTargetAuthenticator(
     ? { ...target.auth, tokenUrl: requireEnv('TARGET_TOKEN_URL') }
     : target.auth,
   () => (targetSecretId ? credentials(targetSecretId) : Promise.resolve({})),
-  { fetch, now: Date.now },
+  // After a 401, re-read the credentials once: a rotated key applies without waiting for the cache.
+  {
+    fetch,
+    now: Date.now,
+    forgetCredentials: () => {
+      if (targetSecretId) forgetSecret(targetSecretId);
+    },
+  },
 );
 // MaximumConcurrency caps the containers; each takes its share of the target's declared rate.
 const rateLimiter = new AdaptiveRateLimiter({

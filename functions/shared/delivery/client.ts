@@ -1,0 +1,338 @@
+/**
+ * One delivery to the target API, with the outcomes of DESIGN.md §4:
+ * 2xx → delivered · 401 → fresh credentials, one more try · other 4xx → PermanentDeliveryError
+ * (straight to the DLQ) · 408/429/5xx, timeout, connection error → retried here with full-jitter
+ * backoff (or the target's Retry-After) while attempts and the function's remaining time allow,
+ * then TransientDeliveryError (SQS redelivers later).
+ *
+ * Every request carries `idempotency-key: <eventId>`, so the target can drop our retries.
+ * Error messages carry the status, its text and a short, redacted start of the target's answer:
+ * never our request body, headers or credentials.
+ */
+import {
+  CircuitOpenError,
+  ConfigurationError,
+  PermanentDeliveryError,
+  TransientDeliveryError,
+} from '../errors.js';
+import { fullJitterDelayMs, type JitterBackoff } from './backoff.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
+import { classifyStatus, isTransientRequestError } from './classify.js';
+import { TokenRequestError } from './oauth2.js';
+import { parseRetryAfter } from './retry-after.js';
+import type { TargetAuthenticator } from './target-auth.js';
+import type { AdaptiveRateLimiter } from './token-bucket.js';
+
+export interface DeliveryRequest {
+  readonly url: string;
+  readonly method: 'POST' | 'PUT' | 'PATCH';
+  /** Serialised as JSON. */
+  readonly body: unknown;
+  /** The partner's event id: sent as `idempotency-key`. */
+  readonly eventId: string;
+  /** Added first: they cannot replace content-type, idempotency-key or auth headers. */
+  readonly extraHeaders?: Readonly<Record<string, string>>;
+}
+
+export interface DeliveryOptions {
+  /** Per-attempt timeout (shortened when the function has less time left). */
+  readonly timeoutMs: number;
+  /** Requests per call that may end in a transient failure (a 401 refresh does not count). */
+  readonly maxAttempts: number;
+  readonly backoff: JitterBackoff;
+  readonly retryableStatuses: readonly number[];
+  /**
+   * Time kept back from `remainingTimeMs()` for the caller to record the outcome.
+   * @default 1000
+   */
+  readonly safetyMarginMs?: number;
+  /**
+   * Characters of the target's error answer kept in a PermanentDeliveryError message.
+   * @default 200
+   */
+  readonly maxReasonChars?: number;
+}
+
+export interface DeliveryDeps {
+  fetch: typeof fetch;
+  /** Epoch ms. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+  /** Uniform in [0, 1). */
+  random(): number;
+  /** Time left in this invocation, e.g. `context.getRemainingTimeInMillis()`. */
+  remainingTimeMs(): number;
+  authenticator: TargetAuthenticator;
+  rateLimiter?: AdaptiveRateLimiter;
+  breaker?: CircuitBreaker;
+  /** Extra headers computed from the exact body sent, per attempt (e.g. Standard Webhooks signing). */
+  sign?: (body: string) => Readonly<Record<string, string>>;
+}
+
+export interface DeliveryResult {
+  readonly status: number;
+  /** Requests sent, the 401 refresh included. */
+  readonly attempts: number;
+}
+
+/** Why an attempt did not deliver, when it is worth trying again. */
+interface TransientOutcome {
+  readonly description: string;
+  readonly status?: number;
+  readonly retryAfterMs?: number;
+  readonly cause?: unknown;
+}
+
+export async function deliver(
+  request: DeliveryRequest,
+  deps: DeliveryDeps,
+  options: DeliveryOptions,
+): Promise<DeliveryResult> {
+  const body = serialize(request.body);
+  assertHttpUrl(request.url);
+  const marginMs = options.safetyMarginMs ?? 1000;
+  const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
+  const { breaker, rateLimiter } = deps;
+  let attempts = 0;
+  let transientFailures = 0;
+  let refreshedAfter401 = false;
+  let last: TransientOutcome | undefined;
+  const giveUp = (why: string, cause?: unknown) =>
+    new TransientDeliveryError(
+      last ? `${last.description}; ${why}` : why,
+      { status: last?.status, attempts, retryAfterMs: last?.retryAfterMs },
+      { cause: cause ?? last?.cause },
+    );
+
+  for (;;) {
+    if (breaker?.state === 'open') throw circuitOpen(attempts, giveUp);
+    await rateLimiter?.acquire();
+    const attemptTimeoutMs = Math.min(options.timeoutMs, deps.remainingTimeMs() - marginMs);
+    if (attemptTimeoutMs <= 0) throw giveUp('no time left in this invocation for another attempt');
+
+    const result = await attempt(request, body, deps, options, {
+      timeoutMs: attemptTimeoutMs,
+      mayRefreshAfter401: !refreshedAfter401,
+      attemptsBefore: attempts,
+      giveUp,
+    });
+    attempts += result.sent ? 1 : 0;
+    if (result.kind === 'delivered') return { status: result.status, attempts };
+    if (result.kind === 'refreshed-after-401') {
+      refreshedAfter401 = true;
+      continue;
+    }
+
+    last = result.outcome;
+    transientFailures++;
+    if (transientFailures >= maxAttempts) throw giveUp(`gave up after ${attempts} attempt(s)`);
+    const delayMs = Math.max(
+      fullJitterDelayMs(transientFailures - 1, options.backoff, deps.random),
+      last.retryAfterMs ?? 0,
+    );
+    if (delayMs + options.timeoutMs > deps.remainingTimeMs() - marginMs) {
+      throw giveUp(`not enough time left to wait ${delayMs} ms and try again`);
+    }
+    await deps.sleep(delayMs);
+  }
+}
+
+type AttemptResult =
+  | { readonly kind: 'delivered'; readonly sent: true; readonly status: number }
+  | { readonly kind: 'refreshed-after-401'; readonly sent: true }
+  | { readonly kind: 'transient'; readonly sent: boolean; readonly outcome: TransientOutcome };
+
+interface AttemptContext {
+  readonly timeoutMs: number;
+  readonly mayRefreshAfter401: boolean;
+  readonly attemptsBefore: number;
+  readonly giveUp: (why: string, cause?: unknown) => TransientDeliveryError;
+}
+
+/** One request. Throws PermanentDeliveryError, CircuitOpenError, or what is not a delivery failure. */
+async function attempt(
+  request: DeliveryRequest,
+  body: string,
+  deps: DeliveryDeps,
+  options: DeliveryOptions,
+  context: AttemptContext,
+): Promise<AttemptResult> {
+  const { authenticator, breaker, rateLimiter } = deps;
+  let authHeaders: Record<string, string>;
+  try {
+    authHeaders = await authenticator.headers();
+  } catch (error) {
+    if (!(error instanceof TokenRequestError) && !isTransientRequestError(error)) throw error;
+    const description = error instanceof TokenRequestError ? error.message : 'token request failed';
+    return { kind: 'transient', sent: false, outcome: { description, cause: error } };
+  }
+
+  if (breaker && !breaker.allowRequest()) throw circuitOpen(context.attemptsBefore, context.giveUp);
+  let response: Response;
+  try {
+    response = await deps.fetch(request.url, {
+      method: request.method,
+      headers: requestHeaders(request, body, authHeaders, deps.sign),
+      body,
+      signal: AbortSignal.timeout(Math.ceil(context.timeoutMs)),
+    });
+  } catch (error) {
+    breaker?.recordFailure();
+    if (!isTransientRequestError(error)) throw error;
+    return {
+      kind: 'transient',
+      sent: true,
+      outcome: { description: describeRequestError(error), cause: error },
+    };
+  }
+
+  const { status } = response;
+  const kind = classifyStatus(status, options.retryableStatuses);
+  if (kind === 'success') {
+    breaker?.recordSuccess();
+    rateLimiter?.onSuccess();
+    await discard(response);
+    return { kind: 'delivered', sent: true, status };
+  }
+  if (kind === 'permanent') {
+    breaker?.recordSuccess(); // the target is up; it refuses this request
+    // A 401 may mean a stale token or a rotated secret: one more try with fresh credentials.
+    if (status === 401 && context.mayRefreshAfter401 && (await authenticator.onUnauthorized())) {
+      await discard(response);
+      return { kind: 'refreshed-after-401', sent: true };
+    }
+    const reason = await readReason(response, options.maxReasonChars ?? 200, secretsIn(authHeaders));
+    throw new PermanentDeliveryError(`target rejected the request: ${reason}`, {
+      reason: 'target-rejected',
+      status,
+      attempts: context.attemptsBefore + 1,
+    });
+  }
+  if (status === 429) rateLimiter?.onThrottled();
+  breaker?.recordFailure();
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), deps.now());
+  await discard(response);
+  return {
+    kind: 'transient',
+    sent: true,
+    outcome: {
+      description: `target answered ${redact(statusLine(response), secretsIn(authHeaders))}`,
+      status,
+      retryAfterMs,
+    },
+  };
+}
+
+function circuitOpen(
+  attempts: number,
+  giveUp: (why: string, cause?: unknown) => TransientDeliveryError,
+): Error {
+  const error = new CircuitOpenError('circuit open for the target: holding the record back');
+  // Mid-call, our own failures opened it: report them rather than a bare circuit error.
+  return attempts === 0 ? error : giveUp('circuit opened', error);
+}
+
+function serialize(body: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(body);
+  } catch {
+    text = undefined;
+  }
+  if (text === undefined) {
+    throw new PermanentDeliveryError('target body is not JSON-serialisable', {
+      reason: 'invalid-payload',
+      attempts: 0,
+    });
+  }
+  return text;
+}
+
+function assertHttpUrl(url: string): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = '';
+  }
+  // The URL itself stays out of the message: a query string may hold a key.
+  if (protocol !== 'https:' && protocol !== 'http:') {
+    throw new ConfigurationError('target url is not an http(s) URL');
+  }
+}
+
+function requestHeaders(
+  request: DeliveryRequest,
+  body: string,
+  authHeaders: Readonly<Record<string, string>>,
+  sign: DeliveryDeps['sign'],
+): Headers {
+  const headers = new Headers(request.extraHeaders);
+  for (const [name, value] of Object.entries(sign?.(body) ?? {})) headers.set(name, value);
+  headers.set('content-type', 'application/json');
+  headers.set('idempotency-key', request.eventId);
+  for (const [name, value] of Object.entries(authHeaders)) headers.set(name, value);
+  return headers;
+}
+
+function describeRequestError(error: unknown): string {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') return 'request timed out';
+  return 'request failed before the target answered';
+}
+
+function statusLine(response: Response): string {
+  return response.statusText ? `${response.status} ${clean(response.statusText)}` : String(response.status);
+}
+
+/** Values that must never reach a message: auth header values, and the token or key inside them. */
+function secretsIn(authHeaders: Readonly<Record<string, string>>): string[] {
+  const values = Object.values(authHeaders).flatMap((value) => [value, value.replace(/^\S+\s+/, '')]);
+  return values.filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/** `<status> <text>: <start of the answer>`, whitespace collapsed and credentials redacted. */
+async function readReason(response: Response, maxChars: number, secrets: readonly string[]): Promise<string> {
+  // Redact before cutting, so a credential across the cut cannot leave a prefix behind.
+  const head = redact(clean(await readStart(response, maxChars * 4)), secrets).slice(0, maxChars);
+  const line = redact(statusLine(response), secrets);
+  return head ? `${line}: ${head}` : line;
+}
+
+function redact(text: string, secrets: readonly string[]): string {
+  let result = text;
+  for (const secret of secrets) result = result.split(secret).join('[redacted]');
+  return result;
+}
+
+/** At most about `maxBytes` of the body; the rest is never downloaded. */
+async function readStart(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let bytes = 0;
+  try {
+    while (bytes < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.byteLength;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // A broken body still leaves the status to report.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return text;
+}
+
+function clean(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f\s]+/g, ' ').trim();
+}
+
+/** Release the connection without reading an answer we do not need. */
+async function discard(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
+}
