@@ -1,0 +1,199 @@
+/**
+ * The sample "CRM" target API of the sample integration (acme-orders), on 127.0.0.1.
+ *
+ * API routes (subject to faults):
+ *   POST /oauth/token          client credentials (HTTP Basic or form client_id/client_secret) →
+ *                              { access_token, token_type: 'Bearer', expires_in[, scope] }
+ *   POST /v1/contacts/orders   a delivery: JSON object, `Idempotency-Key` header, and
+ *                              `Authorization: Bearer <token>` (auth 'oauth2') or `x-api-key` ('api-key').
+ *                              201 { id, externalId, status } the first time a key is seen, then
+ *                              200 with that same body and `Idempotent-Replayed: true`; 429 with
+ *                              `Retry-After` (seconds) above the declared rate; 401 without valid
+ *                              credentials; 400 for a missing key, a body that is not a JSON object or
+ *                              an explicit null (the CRM rejects them).
+ * Admin routes (never faulted, no auth; loopback only), for tests and for curl in the sandbox:
+ *   GET  /_admin/stats         counters, see TargetStats
+ *   GET  /_admin/received      accepted unique deliveries
+ *   GET  /_admin/faults        current faults
+ *   POST /_admin/faults        merge a JSON object of faults, e.g. {"errorRate":0.3} or {"down":true}
+ *   POST /_admin/reset         counters, deliveries, keys, rate windows and faults back to empty
+ *   POST /_admin/revoke-tokens every issued token becomes invalid (exercises the 401 → new token path)
+ *
+ *   curl -s -XPOST localhost:4010/_admin/faults -d '{"status":503}'
+ */
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type Faults,
+  parseFaults,
+  type ReceivedDelivery,
+  SampleTargetCore,
+  type SampleTargetCoreOptions,
+  type TargetAnswer,
+  type TargetOutcome,
+  type TargetStats,
+  validateOptions,
+} from './core.js';
+
+export type {
+  Faults,
+  ReceivedDelivery,
+  TargetAuthMode,
+  TargetStats,
+} from './core.js';
+export { DEFAULTS as SAMPLE_TARGET_DEFAULTS, NO_FAULTS } from './core.js';
+
+export const DELIVERY_PATH = '/v1/contacts/orders';
+export const TOKEN_PATH = '/oauth/token';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface SampleTargetOptions extends Omit<SampleTargetCoreOptions, 'maxReceivedKept'> {
+  /** @default 0 - a free port */
+  readonly port?: number;
+}
+
+export interface SampleTarget {
+  /** Base URL, e.g. `http://127.0.0.1:4010`; deliveries go to `${url}/v1/contacts/orders`. */
+  readonly url: string;
+  /** `${url}/oauth/token`. */
+  readonly tokenUrl: string;
+  /** Merges into the current faults; throws on invalid values. */
+  setFaults(faults: Partial<Faults>): void;
+  stats(): TargetStats;
+  received(): readonly ReceivedDelivery[];
+  /** Counters, deliveries, Idempotency-Keys, rate windows and faults back to empty; tokens stay valid. */
+  reset(): void;
+  /** Invalidates every issued access token. */
+  revokeTokens(): void;
+  stop(): Promise<void>;
+}
+
+export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise<SampleTarget> {
+  const problems = validateOptions(opts);
+  if (problems.length > 0) throw new Error(`invalid sample target options: ${problems.join('; ')}`);
+  const { port = 0, ...coreOptions } = opts;
+  const core = new SampleTargetCore(coreOptions);
+  const stopped = new AbortController();
+
+  const route = async (req: IncomingMessage): Promise<TargetOutcome> => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const method = req.method ?? 'GET';
+    const body = await readBody(req);
+    if (body === undefined) return answer(413, { error: 'too_large', message: 'the body is over 1 MiB' });
+
+    if (path === DELIVERY_PATH || path === TOKEN_PATH) {
+      if (method !== 'POST') return answer(405, { error: 'method_not_allowed' }, { allow: 'POST' });
+      const request = { headers: flatten(req.headers), body };
+      const outcome = path === TOKEN_PATH ? core.token(request) : core.delivery(request);
+      const { latencyMs } = core.faults;
+      if (latencyMs > 0 && !('drop' in outcome))
+        await sleep(latencyMs, undefined, { signal: stopped.signal });
+      return outcome;
+    }
+
+    switch (`${method} ${path}`) {
+      case 'GET /_admin/stats':
+        return answer(200, core.stats());
+      case 'GET /_admin/received':
+        return answer(200, core.received());
+      case 'GET /_admin/faults':
+        return answer(200, core.faults);
+      case 'POST /_admin/faults': {
+        let input: unknown;
+        try {
+          input = body === '' ? {} : JSON.parse(body);
+        } catch {
+          return answer(400, { error: 'invalid_json', problems: ['the body is not JSON'] });
+        }
+        const parsed = parseFaults(input);
+        if (parsed.problems.length > 0)
+          return answer(400, { error: 'invalid_faults', problems: parsed.problems });
+        return answer(200, core.setFaults(parsed.faults));
+      }
+      case 'POST /_admin/reset':
+        core.reset();
+        return answer(200, core.stats());
+      case 'POST /_admin/revoke-tokens':
+        core.revokeTokens();
+        return answer(200, { revoked: true });
+      default:
+        return answer(404, { error: 'not_found', message: `no route ${method} ${path}` });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    route(req)
+      .then((outcome) => write(res, outcome))
+      .catch(() => {
+        // Stopped during a latency fault, or the client went away.
+        res.destroy();
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    tokenUrl: `${url}${TOKEN_PATH}`,
+    setFaults: (faults) => {
+      core.setFaults(faults);
+    },
+    stats: () => core.stats(),
+    received: () => core.received(),
+    reset: () => core.reset(),
+    revokeTokens: () => core.revokeTokens(),
+    stop: () =>
+      (stopping ??= new Promise<void>((resolve, reject) => {
+        stopped.abort();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      })),
+  };
+}
+
+function answer(status: number, body: unknown, headers?: Record<string, string>): TargetAnswer {
+  return headers === undefined ? { status, body } : { status, body, headers };
+}
+
+function write(res: ServerResponse, outcome: TargetOutcome): void {
+  if ('drop' in outcome) {
+    // What a crashed target looks like to a client: the connection goes away, no answer.
+    res.socket?.resetAndDestroy();
+    return;
+  }
+  const payload = JSON.stringify(outcome.body);
+  res.writeHead(outcome.status, {
+    ...outcome.headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+  });
+  res.end(payload);
+}
+
+function flatten(headers: IncomingHttpHeaders): Record<string, string | undefined> {
+  const flat: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(headers))
+    flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  return flat;
+}
+
+/** The body as text, or undefined when it is over MAX_BODY_BYTES (read to the end either way). */
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(buffer);
+  }
+  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
+}
