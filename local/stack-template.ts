@@ -255,7 +255,11 @@ function logicalIdOf(value: unknown): string | undefined {
 }
 
 /** Read `<stackName>.template.json` from a cloud assembly directory and plan the local run. */
-export function readCloudAssembly(assemblyDir: string, stackName: string, endpoints: LocalEndpoints): SandboxPlan {
+export function readCloudAssembly(
+  assemblyDir: string,
+  stackName: string,
+  endpoints: LocalEndpoints,
+): SandboxPlan {
   const file = join(assemblyDir, `${stackName}.template.json`);
   if (!existsSync(file)) throw new Error(`no template ${file}: did the synth succeed?`);
   const template = JSON.parse(readFileSync(file, 'utf8')) as CfnTemplate;
@@ -274,7 +278,8 @@ export function planFromTemplate(
     const p = res.Properties ?? {};
     const attributes: Record<string, string> = {};
     if (p.VisibilityTimeout !== undefined) attributes.VisibilityTimeout = String(p.VisibilityTimeout);
-    if (p.MessageRetentionPeriod !== undefined) attributes.MessageRetentionPeriod = String(p.MessageRetentionPeriod);
+    if (p.MessageRetentionPeriod !== undefined)
+      attributes.MessageRetentionPeriod = String(p.MessageRetentionPeriod);
     if (p.DelaySeconds !== undefined) attributes.DelaySeconds = String(p.DelaySeconds);
     let deadLetterQueue: string | undefined;
     if (p.RedrivePolicy) {
@@ -283,7 +288,14 @@ export function planFromTemplate(
       attributes.RedrivePolicy = JSON.stringify(r.resolve(policy));
     }
     if (p.RedriveAllowPolicy) attributes.RedriveAllowPolicy = JSON.stringify(r.resolve(p.RedriveAllowPolicy));
-    return { logicalId: id, name: r.nameOf(id), url: r.ref(id), arn: r.getAtt(id, 'Arn'), attributes, deadLetterQueue };
+    return {
+      logicalId: id,
+      name: r.nameOf(id),
+      url: r.ref(id),
+      arn: r.getAtt(id, 'Arn'),
+      attributes,
+      deadLetterQueue,
+    };
   });
   // Dead-letter queues first: a redrive policy must name an existing queue.
   queues.sort((a, b) => Number(Boolean(a.deadLetterQueue)) - Number(Boolean(b.deadLetterQueue)));
@@ -319,8 +331,12 @@ export function planFromTemplate(
   const functions = ofType(template, 'AWS::Lambda::Function').map(([id, res]): FunctionPlan => {
     const p = res.Properties ?? {};
     const assetPath = res.Metadata?.['aws:asset:path'];
-    if (typeof assetPath !== 'string') throw new Error(`function ${id} has no bundled asset in the cloud assembly`);
-    const variables = ((p.Environment as Record<string, unknown> | undefined)?.Variables ?? {}) as Record<string, unknown>;
+    if (typeof assetPath !== 'string')
+      throw new Error(`function ${id} has no bundled asset in the cloud assembly`);
+    const variables = ((p.Environment as Record<string, unknown> | undefined)?.Variables ?? {}) as Record<
+      string,
+      unknown
+    >;
     return {
       logicalId: id,
       name: r.nameOf(id),
@@ -337,14 +353,19 @@ export function planFromTemplate(
     const p = res.Properties ?? {};
     const functionLogicalId = logicalIdOf(p.FunctionName);
     const queueLogicalId = logicalIdOf(p.EventSourceArn);
-    if (!functionLogicalId || !queueLogicalId) throw new Error('an event source mapping names no local function or queue');
+    if (!functionLogicalId || !queueLogicalId)
+      throw new Error('an event source mapping names no local function or queue');
     return {
       functionLogicalId,
       queueLogicalId,
       batchSize: Number(p.BatchSize ?? 10),
       maxBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
-      reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes('ReportBatchItemFailures'),
-      maxConcurrency: Number((p.ScalingConfig as Record<string, unknown> | undefined)?.MaximumConcurrency ?? 1000),
+      reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+        'ReportBatchItemFailures',
+      ),
+      maxConcurrency: Number(
+        (p.ScalingConfig as Record<string, unknown> | undefined)?.MaximumConcurrency ?? 1000,
+      ),
       enabled: p.Enabled !== false,
     };
   });
@@ -372,7 +393,10 @@ export function planFromTemplate(
     const p = res.Properties ?? {};
     const dims = (list: unknown) =>
       Object.fromEntries(
-        ((list as { Name: string; Value: unknown }[] | undefined) ?? []).map((d) => [d.Name, String(r.resolve(d.Value))]),
+        ((list as { Name: string; Value: unknown }[] | undefined) ?? []).map((d) => [
+          d.Name,
+          String(r.resolve(d.Value)),
+        ]),
       );
     const base = {
       name: String(r.resolve(p.AlarmName)),

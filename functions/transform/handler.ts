@@ -66,6 +66,8 @@ const idempotencyConfig = new IdempotencyConfig({
   throwOnNoIdempotencyKey: true,
 });
 let invocationContext: Context | undefined;
+/** Jobs this invocation actually sent; any other success is a stored result replayed for a duplicate. */
+const sentNow = new WeakSet<DeliveryJob>();
 
 const deliverOnce = makeIdempotent(
   async (job: DeliveryJob) => {
@@ -88,6 +90,7 @@ const deliverOnce = makeIdempotent(
         retryableStatuses: target.retryableStatuses,
       },
     );
+    sentNow.add(job);
     return { status: result.status, attempts: result.attempts, deliveredAt: new Date().toISOString() };
   },
   {
@@ -105,6 +108,11 @@ async function handleRecord(record: SQSRecord) {
   try {
     job = toDeliveryJob(record);
     const result = await deliverOnce(job);
+    if (!sentNow.has(job)) {
+      metrics.addMetric('DuplicatesSkipped', MetricUnit.Count, 1);
+      logger.info('duplicate skipped', { eventId: job.eventId, deliveredAt: result.deliveredAt });
+      return result;
+    }
     metrics.addMetric('EventsDelivered', MetricUnit.Count, 1);
     logger.info('event delivered', { eventId: job.eventId, status: result.status, receives });
     if (receives > 1) await failureLog.clear(integration.name, job.eventId).catch(() => undefined);
