@@ -103,6 +103,9 @@ export class PartnerIntegration extends Construct {
         DLQ_URL: this.queue.deadLetterQueue.queueUrl,
         IDEMPOTENCY_TABLE: props.idempotencyTable.table.tableName,
         TARGET_URL: i.target.url,
+        // Visible in the template, so on-call can see (and the sandbox tests can shorten) the backoff.
+        REDELIVERY_BASE_SECONDS: String(i.delivery.redeliveryBaseSeconds),
+        REDELIVERY_CAP_SECONDS: String(i.delivery.redeliveryCapSeconds),
         ...(i.target.tokenUrl ? { TARGET_TOKEN_URL: i.target.tokenUrl } : {}),
         ...(this.targetSecret ? { TARGET_SECRET_ID: this.targetSecret.secretArn } : {}),
       },

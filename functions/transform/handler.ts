@@ -5,7 +5,11 @@
  * reason; transient ones fail only their record, with the visibility stretched by receive count.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -18,7 +22,7 @@ import { visibilityTimeoutForReceive } from '../shared/delivery/backoff.js';
 import { deliver } from '../shared/delivery/client.js';
 import { createTargetAuthenticator } from '../shared/delivery/target-auth.js';
 import { AdaptiveRateLimiter } from '../shared/delivery/token-bucket.js';
-import { requireEnv } from '../shared/env.js';
+import { numberEnv, requireEnv } from '../shared/env.js';
 import { PermanentDeliveryError } from '../shared/errors.js';
 import { loadIntegration } from '../shared/integration.js';
 import { failureAttributes } from '../shared/message.js';
@@ -27,16 +31,23 @@ import { credentials, forgetSecret } from '../shared/secrets.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
 import { FailureLog } from './failure-log.js';
 
+/** A duplicate whose twin is being delivered right now comes back this soon, not after a failure's backoff. */
+const IN_PROGRESS_RETRY_SECONDS = 2;
 /** Outlives partner retry schedules (Standard Webhooks and Stripe retry for up to ~3 days). */
 const IDEMPOTENCY_TTL_SECONDS = 7 * 24 * 3600;
 
 const integration = loadIntegration(requireEnv('INTEGRATION'), requireEnv('STAGE'));
 const { target, delivery } = integration;
 const targetUrl = requireEnv('TARGET_URL');
+const queueUrl = requireEnv('QUEUE_URL');
 const dlqUrl = requireEnv('DLQ_URL');
 const tableName = requireEnv('IDEMPOTENCY_TABLE');
 const targetSecretId = target.needsCredentials ? requireEnv('TARGET_SECRET_ID') : undefined;
 
+const redelivery = {
+  baseSeconds: numberEnv('REDELIVERY_BASE_SECONDS', delivery.redeliveryBaseSeconds),
+  capSeconds: numberEnv('REDELIVERY_CAP_SECONDS', delivery.redeliveryCapSeconds),
+};
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const failureLog = new FailureLog(dynamodb, tableName);
 const authenticator = createTargetAuthenticator(
@@ -122,6 +133,11 @@ async function handleRecord(record: SQSRecord) {
       await deadLetter(record, job, error);
       return { deadLettered: true };
     }
+    if (error instanceof IdempotencyAlreadyInProgressError) {
+      logger.info('duplicate in progress elsewhere; retrying shortly', { eventId: job?.eventId });
+      await changeVisibility(record, IN_PROGRESS_RETRY_SECONDS);
+      throw error;
+    }
     await onTransientFailure(record, job, error, receives);
     throw error;
   }
@@ -167,19 +183,20 @@ async function onTransientFailure(
     receives,
   });
   if (job) await failureLog.record(integration.name, job.eventId, summary, new Date()).catch(() => undefined);
-  const visibility = visibilityTimeoutForReceive(receives, {
-    baseSeconds: delivery.redeliveryBaseSeconds,
-    capSeconds: delivery.redeliveryCapSeconds,
-  });
+  await changeVisibility(record, visibilityTimeoutForReceive(receives, redelivery));
+}
+
+/** When SQS hands the record out again. Best effort: without it the queue's visibility timeout applies. */
+async function changeVisibility(record: SQSRecord, seconds: number) {
   await sqs
     .send(
       new ChangeMessageVisibilityCommand({
-        QueueUrl: requireEnv('QUEUE_URL'),
+        QueueUrl: queueUrl,
         ReceiptHandle: record.receiptHandle,
-        VisibilityTimeout: visibility,
+        VisibilityTimeout: seconds,
       }),
     )
-    .catch((e: unknown) => logger.warn('could not stretch visibility', { error: String(e) }));
+    .catch((e: unknown) => logger.warn('could not change visibility', { error: String(e) }));
 }
 
 const processor = new BatchProcessor(EventType.SQS);

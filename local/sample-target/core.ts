@@ -17,9 +17,11 @@ export interface Faults {
   readonly down: boolean;
   /** Answer every delivery with this status (400..599), e.g. 400 for a permanent failure; null: off. */
   readonly status: number | null;
+  /** Idempotency keys (event ids) answered 503, e.g. to fail one record of a batch. */
+  readonly failKeys: readonly string[];
 }
 
-export const NO_FAULTS: Faults = { errorRate: 0, latencyMs: 0, down: false, status: null };
+export const NO_FAULTS: Faults = { errorRate: 0, latencyMs: 0, down: false, status: null, failKeys: [] };
 
 export interface TargetStats {
   /** Requests that reached the delivery route, whatever their answer. */
@@ -149,8 +151,15 @@ export function parseFaults(input: unknown): { faults: Partial<Faults>; problems
           faults.status = value as number | null;
         } else problems.push(`status must be null or a whole number 400..599, got ${JSON.stringify(value)}`);
         break;
+      case 'failKeys':
+        if (Array.isArray(value) && value.every((k) => typeof k === 'string'))
+          faults.failKeys = value as string[];
+        else problems.push(`failKeys must be a list of strings, got ${JSON.stringify(value)}`);
+        break;
       default:
-        problems.push(`unknown fault ${JSON.stringify(key)}; known: errorRate, latencyMs, down, status`);
+        problems.push(
+          `unknown fault ${JSON.stringify(key)}; known: errorRate, latencyMs, down, status, failKeys`,
+        );
     }
   }
   return { faults, problems };
@@ -449,6 +458,9 @@ export class SampleTargetCore {
     }
 
     const key = request.headers['idempotency-key'];
+    if (key !== undefined && faults.failKeys.includes(key)) {
+      return json(503, { error: 'unavailable', message: 'injected fault for this key' });
+    }
     if (key === undefined || key.trim() === '') {
       return json(400, { error: 'missing_idempotency_key', message: 'send an Idempotency-Key header' });
     }

@@ -328,6 +328,19 @@ describe('sample target', () => {
   });
 
   describe('faults', () => {
+    it('fails only the deliveries whose idempotency key is listed in failKeys', async () => {
+      // Prepare
+      const target = await start({ auth: 'none' });
+      target.setFaults({ failKeys: ['evt_bad'] });
+      // Act
+      const bad = await deliver(target, { key: 'evt_bad' });
+      const good = await deliver(target, { key: 'evt_good' });
+      // Assess
+      expect(bad.status).toBe(503);
+      expect(good.status).toBe(201);
+      expect(target.received().map((d) => d.idempotencyKey)).toEqual(['evt_good']);
+    });
+
     it('forces a status, injects 500s at the error rate and adds latency', async () => {
       // Prepare
       const draws = [0.1, 0.9];
@@ -398,7 +411,10 @@ describe('sample target', () => {
       const replay = await deliver(target, { key: 'evt_1' });
 
       // Assess
-      expect(set).toEqual({ status: 200, body: { errorRate: 0, latencyMs: 0, down: false, status: 503 } });
+      expect(set).toEqual({
+        status: 200,
+        body: { errorRate: 0, latencyMs: 0, down: false, status: 503, failKeys: [] },
+      });
       expect(got.body).toEqual(set.body);
       expect(faulted.status).toBe(503);
       expect(stats.body).toMatchObject({
@@ -434,7 +450,7 @@ describe('sample target', () => {
         error: 'invalid_faults',
         problems: [
           'errorRate must be a number 0..1, got -1',
-          'unknown fault "flaky"; known: errorRate, latencyMs, down, status',
+          'unknown fault "flaky"; known: errorRate, latencyMs, down, status, failKeys',
         ],
       });
     });

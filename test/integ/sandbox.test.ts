@@ -1,0 +1,299 @@
+/**
+ * `npm start`'s sandbox, started programmatically on free ports: the synthesized template, the
+ * bundled function code, the emulators, the sample target. One synth serves every test.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { envelopeAttributes } from '../../functions/shared/message.js';
+import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
+import { FailureLog } from '../../functions/transform/failure-log.js';
+import { type Sandbox, type SandboxOptions, startSandbox, synthesizeLocal } from '../../local/sandbox.js';
+import type { SandboxPlan } from '../../local/stack-template.js';
+
+const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const ORDER = JSON.stringify({
+  type: 'order.created',
+  timestamp: '2026-11-20T10:00:05Z',
+  data: {
+    order_id: 'ord_1',
+    created_at: 1763632800,
+    updated_at: null,
+    status: 'paid',
+    currency: 'EUR',
+    total_cents: 1000,
+    tax_cents: null,
+    customer: { id: 'cus_1', email: 'ada@example.com', name: null, phone: null },
+    items: [{ sku: 'A', quantity: 1, unit_price_cents: 1000 }],
+    note: null,
+  },
+});
+
+let work: string;
+let assemblyDir: string;
+const running: Sandbox[] = [];
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'hookyard-sandbox-'));
+  assemblyDir = join(work, 'cdk.out');
+  await synthesizeLocal(assemblyDir);
+}, 120_000);
+
+afterEach(async () => {
+  while (running.length > 0) await running.pop()?.stop();
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function start(stateName: string, options: Partial<SandboxOptions> = {}) {
+  const lines: string[] = [];
+  const sandbox = await startSandbox({
+    port: 0,
+    targetPort: 0,
+    sqsPort: 0,
+    dynamoPort: 0,
+    secretsPort: 0,
+    stateDir: join(work, stateName),
+    assemblyDir,
+    alarmIntervalMs: 200,
+    log: (line) => lines.push(line),
+    ...options,
+  });
+  running.push(sandbox);
+  return { sandbox, lines };
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000, what = 'condition') {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await condition()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function post(sandbox: Sandbox, eventId: string, body = ORDER) {
+  const headers = signStandardWebhook(sandbox.signingSecret('acme-orders'), {
+    id: eventId,
+    timestamp: new Date(),
+    body,
+  });
+  const response = await fetch(`${sandbox.gatewayUrl}/webhooks/acme-orders`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+const deliveredKeys = (sandbox: Sandbox) =>
+  sandbox.sampleTarget?.received().map((d) => d.idempotencyKey) ?? [];
+const count = (list: readonly string[], value: string) => list.filter((v) => v === value).length;
+
+/** Change the transformer's plan (env, timeout) and its queue's attributes. */
+function adjustTransformer(change: {
+  env?: Record<string, string>;
+  timeoutSeconds?: number;
+  assetDir?: string;
+  visibilityTimeout?: number;
+}) {
+  return (plan: SandboxPlan): SandboxPlan => ({
+    ...plan,
+    functions: plan.functions.map((f) =>
+      f.environment.DLQ_URL
+        ? {
+            ...f,
+            environment: { ...f.environment, ...change.env },
+            timeoutSeconds: change.timeoutSeconds ?? f.timeoutSeconds,
+            assetDir: change.assetDir ?? f.assetDir,
+          }
+        : f,
+    ),
+    queues: plan.queues.map((q) =>
+      q.deadLetterQueue && change.visibilityTimeout !== undefined
+        ? { ...q, attributes: { ...q.attributes, VisibilityTimeout: String(change.visibilityTimeout) } }
+        : q,
+    ),
+  });
+}
+
+describe('the local sandbox', () => {
+  it('runs what the template declares: routes, queues with their redrive policy, bundled functions', async () => {
+    // Act
+    const { sandbox } = await start('plan');
+    // Assess
+    const { plan } = sandbox;
+    expect(plan.routes.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /webhooks/acme-orders']);
+    const source = plan.queues.find((q) => q.deadLetterQueue);
+    expect(JSON.parse(source?.attributes.RedrivePolicy ?? '{}')).toMatchObject({ maxReceiveCount: 5 });
+    expect(plan.eventSources[0]).toMatchObject({
+      batchSize: 10,
+      reportBatchItemFailures: true,
+      maxConcurrency: 5,
+    });
+    for (const fn of plan.functions) expect(existsSync(join(fn.assetDir, 'index.mjs'))).toBe(true);
+    expect(plan.alarms.map((a) => a.name)).toContain('hookyard-local-acme-orders-dlq-not-empty');
+  });
+
+  it('delivers a signed sample event to the sample target exactly once, within seconds', async () => {
+    // Prepare
+    const { sandbox } = await start('deliver');
+    // Act
+    const response = await post(sandbox, 'evt_sandbox_1');
+    await waitFor(() => deliveredKeys(sandbox).includes('evt_sandbox_1'), 15_000, 'the delivery');
+    // Assess
+    expect(response).toEqual({ status: 202, body: { id: 'evt_sandbox_1' } });
+    expect(count(deliveredKeys(sandbox), 'evt_sandbox_1')).toBe(1);
+    const delivered = sandbox.sampleTarget?.received().find((d) => d.idempotencyKey === 'evt_sandbox_1');
+    expect(delivered?.body).toMatchObject({
+      externalId: 'ord_1',
+      amount: '10.00',
+      eventType: 'ORDER_CREATED',
+    });
+  });
+
+  it('answers 401 JSON to an unsigned post and 404 JSON to an unknown integration', async () => {
+    const { sandbox } = await start('reject');
+    const unsigned = await fetch(`${sandbox.gatewayUrl}/webhooks/acme-orders`, {
+      method: 'POST',
+      body: ORDER,
+    });
+    const unknown = await fetch(`${sandbox.gatewayUrl}/webhooks/nobody`, { method: 'POST', body: ORDER });
+    expect(unsigned.status).toBe(401);
+    expect(await unsigned.json()).toMatchObject({ error: 'bad-signature' });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ message: 'Not Found' });
+  });
+
+  it('delivers the same webhook-id sent three times once', async () => {
+    // Prepare
+    const { sandbox, lines } = await start('dedupe');
+    // Act
+    for (let i = 0; i < 3; i++) expect((await post(sandbox, 'evt_thrice')).status).toBe(202);
+    await waitFor(
+      () =>
+        lines.filter((l) => l.includes('eventId=evt_thrice') && /event delivered|duplicate skipped/.test(l))
+          .length === 3,
+      15_000,
+      'three processed records',
+    );
+    // Assess
+    expect(count(deliveredKeys(sandbox), 'evt_thrice')).toBe(1);
+    expect(sandbox.sampleTarget?.stats().received).toBe(1);
+  });
+
+  it('moves a message to the DLQ after maxReceiveCount receives while the target is down, keeps its reason, alarms, and keeps it across a restart', async () => {
+    // Prepare: no redelivery delay, so five receives take seconds, not minutes
+    const options = { adjust: adjustTransformer({ env: { REDELIVERY_BASE_SECONDS: '0' } }) };
+    const first = await start('down', options);
+    first.sandbox.sampleTarget?.setFaults({ down: true });
+    const dlq = () => first.sandbox.plan.queues.find((q) => !q.deadLetterQueue)?.name ?? '';
+    // Act
+    await post(first.sandbox, 'evt_down');
+    await waitFor(
+      () => first.lines.some((l) => l.startsWith('ALARM hookyard-local-acme-orders-dlq-not-empty')),
+      40_000,
+      'the DLQ alarm',
+    );
+    // Assess: in the DLQ, never delivered, the alarm named its runbook, and the last error is on record
+    expect(first.lines.find((l) => l.startsWith('ALARM hookyard-local-acme-orders-dlq-not-empty'))).toContain(
+      'runbook: docs/runbooks/dlq-not-empty.md',
+    );
+    expect(deliveredKeys(first.sandbox)).not.toContain('evt_down');
+    const failures = new FailureLog(
+      new DynamoDBClient({ endpoint: first.sandbox.dynamoEndpoint, region: 'us-east-1', credentials }),
+      first.sandbox.plan.tables[0]?.name ?? '',
+    );
+    const failure = await failures.read('acme-orders', 'evt_down');
+    expect(failure).toMatchObject({ errorClass: 'transient', receives: 5 });
+    expect(failure?.reason).toMatch(/.+/);
+    await first.sandbox.stop();
+    running.pop();
+
+    // Act: restart on the same state
+    const second = await start('down', options);
+    await waitFor(
+      () => second.lines.some((l) => l.startsWith('ALARM hookyard-local-acme-orders-dlq-not-empty')),
+      10_000,
+      'the DLQ after restart',
+    );
+    expect(second.sandbox.plan.queues.find((q) => !q.deadLetterQueue)?.name).toBe(dlq());
+  }, 90_000);
+
+  it('retries a batch whose function overran its timeout, and delivers it once', async () => {
+    // Prepare: wrap the bundled transformer so its first invocation hangs past the timeout
+    const realAsset =
+      (await start('probe')).sandbox.plan.functions.find((f) => f.environment.DLQ_URL)?.assetDir ?? '';
+    await running.pop()?.stop();
+    const wrapper = mkdtempSync(join(work, 'overrun-'));
+    const marker = join(wrapper, 'hung-once');
+    writeFileSync(
+      join(wrapper, 'index.mjs'),
+      `import { existsSync, writeFileSync } from 'node:fs';
+       import { handler as real } from ${JSON.stringify(join(realAsset, 'index.mjs'))};
+       export const handler = async (event, context) => {
+         if (!existsSync(${JSON.stringify(marker)})) {
+           writeFileSync(${JSON.stringify(marker)}, 'x');
+           await new Promise((resolve) => setTimeout(resolve, context.getRemainingTimeInMillis() + 5000));
+         }
+         return real(event, context);
+       };`,
+    );
+    const { sandbox, lines } = await start('overrun', {
+      adjust: adjustTransformer({ assetDir: wrapper, timeoutSeconds: 3, visibilityTimeout: 4 }),
+    });
+    // Act
+    await post(sandbox, 'evt_overrun');
+    await waitFor(() => deliveredKeys(sandbox).includes('evt_overrun'), 30_000, 'the retried delivery');
+    // Assess
+    expect(lines.some((l) => l.includes('Task timed out'))).toBe(true);
+    expect(lines.find((l) => l.includes('event delivered') && l.includes('evt_overrun'))).toContain(
+      'receives=2',
+    );
+    expect(count(deliveredKeys(sandbox), 'evt_overrun')).toBe(1);
+  }, 60_000);
+
+  it('redelivers only the failed record of a batch', async () => {
+    // Prepare: one event of three fails at the target; redelivery after 1 s
+    const { sandbox, lines } = await start('partial', {
+      adjust: adjustTransformer({ env: { REDELIVERY_BASE_SECONDS: '1' } }),
+    });
+    sandbox.sampleTarget?.setFaults({ failKeys: ['evt_bad'] });
+    const queue = sandbox.plan.queues.find((q) => q.deadLetterQueue);
+    const sqs = new SQSClient({ endpoint: sandbox.sqsEndpoint, region: 'us-east-1', credentials });
+    const receivedAt = new Date().toISOString();
+    // Act: three records in one batch
+    await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue?.url,
+        Entries: ['evt_a', 'evt_bad', 'evt_b'].map((eventId) => ({
+          Id: eventId,
+          MessageBody: ORDER,
+          MessageAttributes: envelopeAttributes({
+            integration: 'acme-orders',
+            eventId,
+            receivedAt,
+            schemaVersion: 'v1',
+          }),
+        })),
+      }),
+    );
+    await waitFor(
+      () => lines.some((l) => l.includes('delivery failed') && l.includes('evt_bad')),
+      15_000,
+      'the failure',
+    );
+    sandbox.sampleTarget?.setFaults({ failKeys: [] });
+    await waitFor(() => deliveredKeys(sandbox).includes('evt_bad'), 20_000, 'the redelivery');
+    // Assess: the good records were processed once, the bad one again
+    const processed = (id: string) =>
+      lines.filter((l) => l.includes(`eventId=${id} `) && /event delivered|duplicate skipped/.test(l));
+    expect(processed('evt_a')).toHaveLength(1);
+    expect(processed('evt_b')).toHaveLength(1);
+    expect(processed('evt_bad')[0]).toMatch(/receives=[2-9]/);
+    expect(deliveredKeys(sandbox).sort()).toEqual(['evt_a', 'evt_b', 'evt_bad']);
+  }, 60_000);
+});
