@@ -68,7 +68,6 @@ async function dev(args: string[]) {
     '',
     '  Webhook endpoints (POST):',
     ...sandbox.plan.routes.map((r) => {
-      const name = r.path.replace('/webhooks/', '');
       const fn = sandbox.plan.functions.find((f) => f.logicalId === r.functionLogicalId);
       const secret = sandbox.plan.secrets.find((s) => s.arn === fn?.environment.SIGNING_SECRET_ID);
       return `    ${sandbox.gatewayUrl}${r.path}    signing secret "${secret?.name}" in ${rel(sandbox.secretsFile)}`;
