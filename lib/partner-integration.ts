@@ -106,6 +106,8 @@ export class PartnerIntegration extends Construct {
         // Visible in the template, so on-call can see (and the sandbox tests can shorten) the backoff.
         REDELIVERY_BASE_SECONDS: String(i.delivery.redeliveryBaseSeconds),
         REDELIVERY_CAP_SECONDS: String(i.delivery.redeliveryCapSeconds),
+        TARGET_RATE_LIMIT_PER_SECOND: String(i.target.rateLimitPerSecond),
+        MAX_CONCURRENCY: String(i.delivery.maxConcurrency),
         ...(i.target.tokenUrl ? { TARGET_TOKEN_URL: i.target.tokenUrl } : {}),
         ...(this.targetSecret ? { TARGET_SECRET_ID: this.targetSecret.secretArn } : {}),
       },

@@ -55,6 +55,8 @@ export interface SandboxOptions {
   readonly alarmIntervalMs?: number;
   /** Reuse an existing cloud assembly instead of synthesizing (tests that start many sandboxes). */
   readonly assemblyDir?: string;
+  /** Requests/s the sample target accepts. @default - the rate the integration declares */
+  readonly sampleTargetRateLimit?: number;
   /** Change the plan before it runs (tests: shorter timeouts, a wrapped handler). */
   readonly adjust?: (plan: SandboxPlan) => SandboxPlan;
 }
@@ -185,7 +187,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         clientSecret: credentials.clientSecret,
         apiKey: credentials.apiKey,
         // The target enforces the rate the integration declares, as the real one would.
-        rateLimitPerSecond: declaredRate(targetFn.environment.INTEGRATION),
+        rateLimitPerSecond: options.sampleTargetRateLimit ?? declaredRate(targetFn.environment.INTEGRATION),
       });
       stoppers.push(() => sampleTarget?.stop() ?? Promise.resolve());
       targetBase = sampleTarget.url;

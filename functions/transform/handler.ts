@@ -66,7 +66,9 @@ const authenticator = createTargetAuthenticator(
 );
 // MaximumConcurrency caps the containers; each takes its share of the target's declared rate.
 const rateLimiter = new AdaptiveRateLimiter({
-  ratePerSecond: target.rateLimitPerSecond / delivery.maxConcurrency,
+  ratePerSecond:
+    numberEnv('TARGET_RATE_LIMIT_PER_SECOND', target.rateLimitPerSecond) /
+    numberEnv('MAX_CONCURRENCY', delivery.maxConcurrency),
   now: Date.now,
   sleep,
 });
