@@ -61,6 +61,12 @@ export interface ResolvedIntegration {
     readonly maxAttemptsPerReceive: number;
     readonly redeliveryBaseSeconds: number;
     readonly redeliveryCapSeconds: number;
+    readonly circuitBreaker: {
+      readonly failureThreshold: number;
+      readonly openSeconds: number;
+      readonly maxOpenSeconds: number;
+      readonly checkEveryMinutes: number;
+    };
   };
   readonly alarms: {
     readonly dlqDepth: number;
@@ -127,6 +133,12 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
       maxAttemptsPerReceive: delivery.maxAttemptsPerReceive ?? 3,
       redeliveryBaseSeconds: delivery.redeliveryBaseSeconds ?? 30,
       redeliveryCapSeconds: delivery.redeliveryCapSeconds ?? 900,
+      circuitBreaker: {
+        failureThreshold: delivery.circuitBreaker?.failureThreshold ?? 5,
+        openSeconds: delivery.circuitBreaker?.openSeconds ?? 60,
+        maxOpenSeconds: delivery.circuitBreaker?.maxOpenSeconds ?? 900,
+        checkEveryMinutes: delivery.circuitBreaker?.checkEveryMinutes ?? 1,
+      },
     },
     alarms: {
       dlqDepth: alarms.dlqDepth ?? 1,
@@ -256,6 +268,12 @@ const RULES: readonly Rule[] = [
     r.delivery.redeliveryCapSeconds <= 43200
       ? undefined
       : `delivery redelivery base ${r.delivery.redeliveryBaseSeconds} s must be 0 or more and at most the cap ${r.delivery.redeliveryCapSeconds} s (at most 43200)`,
+  (r) => {
+    const c = r.delivery.circuitBreaker;
+    return between(c.failureThreshold, 1, 1000) && c.openSeconds >= 1 && c.maxOpenSeconds >= c.openSeconds && between(c.checkEveryMinutes, 1, 60)
+      ? undefined
+      : `delivery.circuitBreaker failureThreshold ${c.failureThreshold} (1-1000), openSeconds ${c.openSeconds} (≥ 1), maxOpenSeconds ${c.maxOpenSeconds} (≥ openSeconds), checkEveryMinutes ${c.checkEveryMinutes} (1-60) out of range`;
+  },
   (r) =>
     r.endpoint.throttle.rateLimit > 0 && r.endpoint.throttle.burstLimit >= 1
       ? undefined

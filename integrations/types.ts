@@ -143,6 +143,19 @@ export interface DeliveryConfig {
   readonly redeliveryBaseSeconds?: number;
   /** …capped here, so SQS-level retries back off instead of hammering the target. @default 900 */
   readonly redeliveryCapSeconds?: number;
+  /** When the target fails consistently, stop consuming instead of draining the queue into the DLQ. */
+  readonly circuitBreaker?: CircuitBreakerConfig;
+}
+
+export interface CircuitBreakerConfig {
+  /** Consecutive transient failures (in one consumer) that open the circuit. @default 5 */
+  readonly failureThreshold?: number;
+  /** How long the circuit stays open before a half-open probe; doubles after a failed probe. @default 60 */
+  readonly openSeconds?: number;
+  /** Cap of the doubling open period. @default 900 */
+  readonly maxOpenSeconds?: number;
+  /** How often the breaker function checks the circuit (minutes). @default 1 */
+  readonly checkEveryMinutes?: number;
 }
 
 export interface AlarmThresholds {

@@ -1,5 +1,8 @@
 import { CfnOutput, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -39,6 +42,9 @@ export class PartnerIntegration extends Construct {
   readonly queue: ReliableQueue;
   readonly ingest: HookyardFunction;
   readonly transformer: HookyardFunction;
+  /** Keeps the event source mapping in step with the circuit (DESIGN.md §4, issue: circuit breaker). */
+  readonly breaker: HookyardFunction;
+  readonly eventSource: SqsEventSource;
   readonly signingSecret: secretsmanager.ISecret;
   readonly targetSecret?: secretsmanager.ISecret;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -108,6 +114,9 @@ export class PartnerIntegration extends Construct {
         REDELIVERY_CAP_SECONDS: String(i.delivery.redeliveryCapSeconds),
         TARGET_RATE_LIMIT_PER_SECOND: String(i.target.rateLimitPerSecond),
         MAX_CONCURRENCY: String(i.delivery.maxConcurrency),
+        CIRCUIT_FAILURE_THRESHOLD: String(i.delivery.circuitBreaker.failureThreshold),
+        CIRCUIT_OPEN_SECONDS: String(i.delivery.circuitBreaker.openSeconds),
+        CIRCUIT_MAX_OPEN_SECONDS: String(i.delivery.circuitBreaker.maxOpenSeconds),
         ...(i.target.tokenUrl ? { TARGET_TOKEN_URL: i.target.tokenUrl } : {}),
         ...(this.targetSecret ? { TARGET_SECRET_ID: this.targetSecret.secretArn } : {}),
       },
@@ -117,22 +126,49 @@ export class PartnerIntegration extends Construct {
     props.idempotencyTable.grantItemAccess(this.transformer.role, [
       `hookyard.${i.name}#`,
       `hookyard-failure.${i.name}#`,
+      `hookyard-breaker.${i.name}#`,
     ]);
     // The event source mapping grants receive/delete/change-visibility on the source queue.
-    this.transformer.function.addEventSource(
-      new SqsEventSource(this.queue.queue, {
-        batchSize: i.delivery.batchSize,
-        maxBatchingWindow:
-          i.delivery.maxBatchingWindowSeconds > 0
-            ? Duration.seconds(i.delivery.maxBatchingWindowSeconds)
-            : undefined,
-        reportBatchItemFailures: true,
-        maxConcurrency: i.delivery.maxConcurrency,
-      }),
-    );
+    this.eventSource = new SqsEventSource(this.queue.queue, {
+      batchSize: i.delivery.batchSize,
+      maxBatchingWindow:
+        i.delivery.maxBatchingWindowSeconds > 0 ? Duration.seconds(i.delivery.maxBatchingWindowSeconds) : undefined,
+      reportBatchItemFailures: true,
+      maxConcurrency: i.delivery.maxConcurrency,
+    });
+    this.transformer.function.addEventSource(this.eventSource);
+
+    this.breaker = new HookyardFunction(this, 'Breaker', {
+      entry: 'breaker/handler.ts',
+      description: `Hookyard ${stage}: stop and resume ${i.name} deliveries with its circuit`,
+      timeout: Duration.seconds(30),
+      removalPolicy,
+      logRetention: props.logRetention,
+      environment: {
+        ...common,
+        IDEMPOTENCY_TABLE: props.idempotencyTable.table.tableName,
+        EVENT_SOURCE_MAPPING_ID: this.eventSource.eventSourceMappingId,
+      },
+    });
+    props.idempotencyTable.grantItemAccess(this.breaker.role, [`hookyard-breaker.${i.name}#`]);
+    this.grantEventSourceControl(this.breaker.role);
+    new events.Rule(this, 'BreakerSchedule', {
+      description: `Hookyard ${stage}: check the ${i.name} circuit`,
+      schedule: events.Schedule.rate(Duration.minutes(i.delivery.circuitBreaker.checkEveryMinutes)),
+      targets: [new eventTargets.LambdaFunction(this.breaker.function, { retryAttempts: 2 })],
+    });
 
     this.addEndpoint(props);
     this.addAlarms(props);
+  }
+
+  /** lambda:GetEventSourceMapping and lambda:UpdateEventSourceMapping on this integration's mapping only. */
+  grantEventSourceControl(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['lambda:GetEventSourceMapping', 'lambda:UpdateEventSourceMapping'],
+      resourceArns: [this.eventSource.eventSourceMappingArn],
+    });
   }
 
   private secret(
@@ -230,6 +266,12 @@ export class PartnerIntegration extends Construct {
       threshold: i.alarms.throttles,
       summary: `${i.name}: Lambda throttled the ingest or transformer function.`,
       runbook: 'throttles',
+    });
+    add('CircuitOpenAlarm', {
+      metric: this.customMetric('CircuitOpen').with({ statistic: 'Maximum', period: Duration.minutes(1) }),
+      threshold: 1,
+      summary: `${i.name}: the target failed consistently, so deliveries are stopped (circuit open); they resume by themselves when it answers again.`,
+      runbook: 'circuit-open',
     });
     add('SignatureRejectionsAlarm', {
       metric: this.customMetric('WebhooksRejected', { reason: 'bad-signature' }),

@@ -11,7 +11,8 @@ export type Runbook =
   | 'transformer-errors'
   | 'ingest-errors'
   | 'throttles'
-  | 'signature-rejections';
+  | 'signature-rejections'
+  | 'circuit-open';
 
 export interface RunbookAlarmProps {
   readonly metric: cloudwatch.IMetric;

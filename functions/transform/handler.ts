@@ -23,7 +23,8 @@ import { deliver } from '../shared/delivery/client.js';
 import { createTargetAuthenticator } from '../shared/delivery/target-auth.js';
 import { AdaptiveRateLimiter } from '../shared/delivery/token-bucket.js';
 import { numberEnv, requireEnv } from '../shared/env.js';
-import { PermanentDeliveryError } from '../shared/errors.js';
+import { CircuitStore, CLOSED, type CircuitRecord } from '../shared/circuit.js';
+import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
 import { loadIntegration } from '../shared/integration.js';
 import { failureAttributes } from '../shared/message.js';
 import { logger, metrics } from '../shared/powertools.js';
@@ -48,6 +49,17 @@ const redelivery = {
   baseSeconds: numberEnv('REDELIVERY_BASE_SECONDS', delivery.redeliveryBaseSeconds),
   capSeconds: numberEnv('REDELIVERY_CAP_SECONDS', delivery.redeliveryCapSeconds),
 };
+const breaker = delivery.circuitBreaker;
+const circuitTiming = {
+  openMs: numberEnv('CIRCUIT_OPEN_SECONDS', breaker.openSeconds) * 1000,
+  maxOpenMs: numberEnv('CIRCUIT_MAX_OPEN_SECONDS', breaker.maxOpenSeconds) * 1000,
+};
+const failureThreshold = numberEnv('CIRCUIT_FAILURE_THRESHOLD', breaker.failureThreshold);
+const circuits = new CircuitStore(dynamodb, tableName, integration.name);
+/** This consumer's view of the shared circuit, re-read at most every 2 s. */
+let circuit: CircuitRecord = CLOSED;
+let circuitReadAt = 0;
+let consecutiveFailures = 0;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const failureLog = new FailureLog(dynamodb, tableName);
 const authenticator = createTargetAuthenticator(
@@ -64,10 +76,12 @@ const authenticator = createTargetAuthenticator(
     },
   },
 );
-// MaximumConcurrency caps the containers; each takes its share of the target's declared rate.
+// MaximumConcurrency caps the containers; each takes its share of the target's declared rate, less
+// 5% so that timer jitter between a slot and its request never pushes a second over the limit.
+const RATE_HEADROOM = 0.95;
 const rateLimiter = new AdaptiveRateLimiter({
   ratePerSecond:
-    numberEnv('TARGET_RATE_LIMIT_PER_SECOND', target.rateLimitPerSecond) /
+    (RATE_HEADROOM * numberEnv('TARGET_RATE_LIMIT_PER_SECOND', target.rateLimitPerSecond)) /
     numberEnv('MAX_CONCURRENCY', delivery.maxConcurrency),
   now: Date.now,
   sleep,
@@ -128,10 +142,13 @@ async function handleRecord(record: SQSRecord) {
     }
     metrics.addMetric('EventsDelivered', MetricUnit.Count, 1);
     logger.info('event delivered', { eventId: job.eventId, status: result.status, receives });
+    await onTargetAnswered();
     if (receives > 1) await failureLog.clear(integration.name, job.eventId).catch(() => undefined);
     return result;
   } catch (error) {
     if (error instanceof PermanentDeliveryError) {
+      // A 4xx means the target is up: it answered, just not for this record.
+      if (error.details.reason === 'target-rejected') await onTargetAnswered();
       await deadLetter(record, job, error);
       return { deadLettered: true };
     }
@@ -185,7 +202,47 @@ async function onTransientFailure(
     receives,
   });
   if (job) await failureLog.record(integration.name, job.eventId, summary, new Date()).catch(() => undefined);
-  await changeVisibility(record, visibilityTimeoutForReceive(receives, redelivery));
+  // Throttling (429) is the limiter's business; the circuit is for a target that is down or broken.
+  const targetFailed = error instanceof TransientDeliveryError && error.details.status !== 429;
+  const opened = targetFailed ? await onTargetFailed() : undefined;
+  // With the circuit open, come back when it may be probed; otherwise back off by receive count.
+  await changeVisibility(
+    record,
+    opened ? secondsUntil(opened.openUntil) : visibilityTimeoutForReceive(receives, redelivery),
+  );
+}
+
+/** The target answered: failures are no longer consecutive, and a half-open circuit closes. */
+async function onTargetAnswered() {
+  consecutiveFailures = 0;
+  if (circuit.state !== 'half-open') return;
+  if (await circuits.close()) logger.info('circuit closed: the target answers again');
+  circuit = CLOSED;
+}
+
+/** Opens the circuit after enough consecutive target failures, or at once when a half-open probe fails. */
+async function onTargetFailed(): Promise<CircuitRecord | undefined> {
+  consecutiveFailures++;
+  if (circuit.state !== 'half-open' && consecutiveFailures < failureThreshold) return undefined;
+  consecutiveFailures = 0;
+  const opened = await circuits.open(circuit, circuitTiming, Date.now());
+  circuit = opened ?? (await circuits.read());
+  circuitReadAt = Date.now();
+  if (opened) {
+    metrics.addMetric('CircuitOpened', MetricUnit.Count, 1);
+    logger.warn('circuit opened: holding deliveries back', { openSeconds: opened.openMs / 1000, trips: opened.trips });
+  }
+  return circuit.state === 'open' ? circuit : undefined;
+}
+
+const secondsUntil = (at: number) => Math.min(43_200, Math.max(1, Math.ceil((at - Date.now()) / 1000)));
+
+/** Circuit open: don't call the target; every record comes back once the circuit may be probed. */
+async function holdBack(event: SQSEvent, open: CircuitRecord) {
+  await Promise.all(event.Records.map((record) => changeVisibility(record, secondsUntil(open.openUntil))));
+  metrics.addMetric('RecordsHeldBack', MetricUnit.Count, event.Records.length);
+  logger.info('circuit open: records held back', { records: event.Records.length, openUntil: new Date(open.openUntil).toISOString() });
+  return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
 }
 
 /** When SQS hands the record out again. Best effort: without it the queue's visibility timeout applies. */
@@ -206,6 +263,11 @@ const processor = new BatchProcessor(EventType.SQS);
 async function transform(event: SQSEvent, context: Context) {
   invocationContext = context;
   idempotencyConfig.registerLambdaContext(context);
+  if (Date.now() - circuitReadAt > 2000) {
+    circuit = await circuits.read();
+    circuitReadAt = Date.now();
+  }
+  if (circuit.state === 'open') return holdBack(event, circuit);
   return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
 }
 

@@ -44,8 +44,11 @@ import { lambdaContext } from '../support/lambda-context.js';
 
 const INTEGRATION = 'acme-orders';
 const TABLE = 'idempotency';
-/** The limiter's pace in one container: rateLimitPerSecond 50 ÷ maxConcurrency 5. */
-const LIMITER_RATE = 10;
+/** acme-orders' declared rate and resolved MaximumConcurrency, pinned in the handler's environment. */
+const TARGET_RATE = 50;
+const MAX_CONCURRENCY = 5;
+/** The limiter's pace in one container: the target's rate ÷ MaximumConcurrency. */
+const LIMITER_RATE = TARGET_RATE / MAX_CONCURRENCY;
 const MAX_ATTEMPTS_PER_RECEIVE = 3;
 const MAX_RECEIVE_COUNT = 5;
 const awsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -126,6 +129,8 @@ beforeAll(async () => {
     DLQ_URL: dlqUrl,
     TARGET_SECRET_ID: 'acme-target',
     IDEMPOTENCY_TABLE: TABLE,
+    TARGET_RATE_LIMIT_PER_SECOND: String(TARGET_RATE),
+    MAX_CONCURRENCY: String(MAX_CONCURRENCY),
   });
 });
 
@@ -283,7 +288,7 @@ async function queueCounts(): Promise<{ visible: number; notVisible: number }> {
 const uniqueKeys = (target: SampleTarget) => new Set(target.received().map((d) => d.idempotencyKey));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-describe.skip('delivery to a target that keeps up (20 req/s declared)', () => {
+describe('delivery to a target that keeps up (20 req/s declared)', () => {
   let target: SampleTarget;
   let transform: Transform;
 
@@ -390,7 +395,7 @@ describe.skip('delivery to a target that keeps up (20 req/s declared)', () => {
   });
 });
 
-describe.skip('Retry-After from a target declaring 1 req/s', () => {
+describe('Retry-After from a target declaring 1 req/s', () => {
   let target: SampleTarget;
   let transform: Transform;
 
@@ -430,8 +435,7 @@ describe.skip('Retry-After from a target declaring 1 req/s', () => {
     const failure = await failureLog.read(INTEGRATION, throttled);
     expect(failure).toMatchObject({ errorClass: 'transient', status: 429, attempts: 1 });
     expect(failure?.reason).toMatch(/^target answered 429 .*; not enough time left to wait 1000 ms/);
-    // …and SQS's next receive delivers it (after the target's window has passed)
-    await sleep(1000);
+    // …and SQS's next receive delivers it, which clears its failure log item
     expect(await deliverAll(transform, await redeliver(failed), 10)).toBe(1);
     expect(uniqueKeys(target)).toEqual(new Set(records.map(eventIdOf)));
     expect(await failureLog.read(INTEGRATION, throttled)).toBeUndefined();
@@ -453,20 +457,20 @@ describe('a 429 storm: 40 events, target declaring 5 req/s, limiter starting at 
     expect(stats.duplicates).toBe(0); // a 429 is refused before the key is recorded
     expect(stats.received).toBe(40 + (stats.byStatus['429'] ?? 0));
     expect(stats.byStatus['429']).toBeGreaterThan(0); // there was a storm
-    // What the limiter guarantees (token-bucket.ts): whatever its adaptive rate, it never grants
-    // more than its declared share (10/s) in any 1 s window. The adaptive decrease cannot hold the
-    // target to 5/s: it halves only on a 429 (once per second), slots granted before then still
-    // go, and each success adds 0.5/s back until the rate is 10/s again, where 429s start over.
-    // So the target sees up to, never above, 10 req/s; it accepts at most 5 of them per second.
-    expect(stats.maxRequestsPerSecond).toBeGreaterThan(declared);
-    expect(stats.maxRequestsPerSecond).toBeLessThanOrEqual(LIMITER_RATE);
-    console.info(
-      `429 storm: ${receives} receive(s), ${stats.received} requests, ${stats.byStatus['429']} × 429, ` +
-        `max ${stats.maxRequestsPerSecond} req/s at the target (declared ${declared})`,
-    );
+    // What the limiter guarantees (token-bucket.ts) is about the times it grants: never more than
+    // its declared share, 10, in any 1 s window, whatever its adaptive rate. The adaptive decrease
+    // (halve on a 429, at most once a second, not below 1/s; then +0.5/s per success) acts only
+    // after the target has answered 429, and slots already granted still go: a batch of 10 takes
+    // 10 slots 100 ms apart before the first answer. So it cannot hold the target to 5/s: the target
+    // sees up to 10/s, and refuses the surplus with 429 + Retry-After. (At a steady 10/s, the delay
+    // between a grant and its arrival can add one more: see the next test. Here the 429s keep the
+    // pace below that.)
+    const figures = `${receives} receive(s), ${JSON.stringify(stats)}`;
+    expect(stats.maxRequestsPerSecond, figures).toBeGreaterThan(declared);
+    expect(stats.maxRequestsPerSecond, figures).toBeLessThanOrEqual(LIMITER_RATE);
   });
 
-  it.skip('stays within a target declaring the limiter’s rate (10 req/s): no 429 at all', async () => {
+  it('stays within a target declaring the limiter’s rate (10 req/s): no 429 at all', async () => {
     // Prepare
     const { target, transform } = await targetWithFreshTransformer({ rateLimitPerSecond: LIMITER_RATE });
     const records = await enqueue('evt-calm', 30);
@@ -474,12 +478,10 @@ describe('a 429 storm: 40 events, target declaring 5 req/s, limiter starting at 
     const receives = await deliverAll(transform, records, 10);
     // Assess
     const stats = target.stats();
-    console.info(
-      `calm: max ${stats.maxRequestsPerSecond} req/s at the target, ${JSON.stringify(stats.byStatus)}`,
-    );
+    const figures = JSON.stringify(stats);
+    expect(stats.maxRequestsPerSecond, figures).toBeLessThanOrEqual(LIMITER_RATE);
+    expect(stats.byStatus, figures).toEqual({ '201': 30 });
     expect(receives).toBe(1);
-    expect(stats.byStatus).toEqual({ '201': 30 });
-    expect(stats.maxRequestsPerSecond).toBeLessThanOrEqual(LIMITER_RATE);
     expect(uniqueKeys(target)).toEqual(new Set(records.map(eventIdOf)));
   });
 });

@@ -106,7 +106,6 @@ export async function deliver(
 
   for (;;) {
     if (breaker?.state === 'open') throw circuitOpen(attempts, giveUp);
-    await rateLimiter?.acquire();
     const attemptTimeoutMs = Math.min(options.timeoutMs, deps.remainingTimeMs() - marginMs);
     if (attemptTimeoutMs <= 0) throw giveUp('no time left in this invocation for another attempt');
 
@@ -168,6 +167,8 @@ async function attempt(
   }
 
   if (breaker && !breaker.allowRequest()) throw circuitOpen(context.attemptsBefore, context.giveUp);
+  // The slot is taken right before sending: auth lookups in between would bunch requests together.
+  await rateLimiter?.acquire();
   let response: Response;
   try {
     response = await deps.fetch(request.url, {
@@ -197,7 +198,7 @@ async function attempt(
   if (kind === 'permanent') {
     breaker?.recordSuccess(); // the target is up; it refuses this request
     // A 401 may mean a stale token or a rotated secret: one more try with fresh credentials.
-    if (status === 401 && context.mayRefreshAfter401 && (await authenticator.onUnauthorized())) {
+    if (status === 401 && context.mayRefreshAfter401 && (await authenticator.onUnauthorized(authHeaders))) {
       await discard(response);
       return { kind: 'refreshed-after-401', sent: true };
     }

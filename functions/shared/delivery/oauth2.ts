@@ -70,8 +70,13 @@ export class ClientCredentialsTokenProvider {
     return this.inFlight;
   }
 
-  /** Forget the token (e.g. the target answered 401 with it); the next getToken() fetches a new one. */
-  invalidate(): void {
+  /**
+   * Forget the token (e.g. the target answered 401 with it); the next getToken() fetches a new one.
+   * Given the refused token, nothing happens when it was already replaced or a new one is on its
+   * way: several requests refused at once then share one refresh.
+   */
+  invalidate(refusedToken?: string): void {
+    if (refusedToken !== undefined && (this.inFlight || (this.cached && this.cached.token !== refusedToken))) return;
     this.generation++;
     this.cached = undefined;
     this.inFlight = undefined;

@@ -19,8 +19,9 @@ export interface TargetAuthenticator {
   /**
    * The target answered 401. Drops what may be stale (the OAuth2 token; the credentials, when
    * `forgetCredentials` is given) and says whether one retry with fresh headers makes sense.
+   * `refused`: the headers the target refused, so concurrent refusals share one token refresh.
    */
-  onUnauthorized(): Promise<boolean>;
+  onUnauthorized(refused?: Readonly<Record<string, string>>): Promise<boolean>;
 }
 
 export interface TargetAuthenticatorDeps {
@@ -99,8 +100,8 @@ export function createTargetAuthenticator(
           }
           return { authorization: `Bearer ${await provider.instance.getToken()}` };
         },
-        onUnauthorized: async () => {
-          provider?.instance.invalidate();
+        onUnauthorized: async (refused) => {
+          provider?.instance.invalidate(refused?.authorization?.replace(/^Bearer /, ''));
           return true;
         },
       };

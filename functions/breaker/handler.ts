@@ -1,0 +1,45 @@
+/**
+ * Scheduled, one per integration: keeps the event source mapping in step with the circuit. While
+ * the circuit is open the mapping is disabled, so no message is received (and no receive counted
+ * towards the DLQ); when the open period ends the circuit goes half-open and the mapping is
+ * enabled again, so real traffic probes the target. Publishes `CircuitOpen` (1/0) for the alarm.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import middy from '@middy/core';
+import { dynamodb } from '../shared/aws-clients.js';
+import { breakerAction, CircuitStore } from '../shared/circuit.js';
+import { requireEnv } from '../shared/env.js';
+import { logger, metrics } from '../shared/powertools.js';
+
+const integration = requireEnv('INTEGRATION');
+const eventSourceMappingId = requireEnv('EVENT_SOURCE_MAPPING_ID');
+const circuits = new CircuitStore(dynamodb, requireEnv('IDEMPOTENCY_TABLE'), integration);
+const lambda = new LambdaClient({});
+
+async function checkCircuit() {
+  const now = Date.now();
+  const circuit = await circuits.read();
+  const mapping = await lambda.send(new GetEventSourceMappingCommand({ UUID: eventSourceMappingId }));
+  const enabled = mapping.State === 'Enabled' || mapping.State === 'Enabling' || mapping.State === 'Updating';
+  const action = breakerAction(circuit, enabled, now);
+
+  if (action.halfOpen && (await circuits.halfOpen(circuit))) {
+    logger.info('circuit half-open: probing the target with live traffic', { integration, openMs: circuit.openMs });
+  }
+  if (action.eventSource) {
+    await lambda.send(
+      new UpdateEventSourceMappingCommand({ UUID: eventSourceMappingId, Enabled: action.eventSource === 'enable' }),
+    );
+    logger.warn(`event source mapping ${action.eventSource}d`, { integration, circuit: circuit.state });
+  }
+  const open = circuit.state === 'open' && !action.halfOpen;
+  metrics.addMetric('CircuitOpen', MetricUnit.Count, open ? 1 : 0);
+  return { circuit: action.halfOpen ? 'half-open' : circuit.state, eventSource: action.eventSource ?? 'unchanged' };
+}
+
+export const handler = middy(checkCircuit)
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(logMetrics(metrics));
