@@ -132,7 +132,9 @@ export class PartnerIntegration extends Construct {
     this.eventSource = new SqsEventSource(this.queue.queue, {
       batchSize: i.delivery.batchSize,
       maxBatchingWindow:
-        i.delivery.maxBatchingWindowSeconds > 0 ? Duration.seconds(i.delivery.maxBatchingWindowSeconds) : undefined,
+        i.delivery.maxBatchingWindowSeconds > 0
+          ? Duration.seconds(i.delivery.maxBatchingWindowSeconds)
+          : undefined,
       reportBatchItemFailures: true,
       maxConcurrency: i.delivery.maxConcurrency,
     });

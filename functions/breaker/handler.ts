@@ -7,7 +7,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { GetEventSourceMappingCommand, LambdaClient, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
+import {
+  GetEventSourceMappingCommand,
+  LambdaClient,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import { dynamodb } from '../shared/aws-clients.js';
 import { breakerAction, CircuitStore } from '../shared/circuit.js';
@@ -27,17 +31,26 @@ async function checkCircuit() {
   const action = breakerAction(circuit, enabled, now);
 
   if (action.halfOpen && (await circuits.halfOpen(circuit))) {
-    logger.info('circuit half-open: probing the target with live traffic', { integration, openMs: circuit.openMs });
+    logger.info('circuit half-open: probing the target with live traffic', {
+      integration,
+      openMs: circuit.openMs,
+    });
   }
   if (action.eventSource) {
     await lambda.send(
-      new UpdateEventSourceMappingCommand({ UUID: eventSourceMappingId, Enabled: action.eventSource === 'enable' }),
+      new UpdateEventSourceMappingCommand({
+        UUID: eventSourceMappingId,
+        Enabled: action.eventSource === 'enable',
+      }),
     );
     logger.warn(`event source mapping ${action.eventSource}d`, { integration, circuit: circuit.state });
   }
   const open = circuit.state === 'open' && !action.halfOpen;
   metrics.addMetric('CircuitOpen', MetricUnit.Count, open ? 1 : 0);
-  return { circuit: action.halfOpen ? 'half-open' : circuit.state, eventSource: action.eventSource ?? 'unchanged' };
+  return {
+    circuit: action.halfOpen ? 'half-open' : circuit.state,
+    eventSource: action.eventSource ?? 'unchanged',
+  };
 }
 
 export const handler = middy(checkCircuit)

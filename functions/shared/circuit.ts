@@ -42,9 +42,14 @@ export interface BreakerAction {
   readonly eventSource?: 'enable' | 'disable';
 }
 
-export function breakerAction(circuit: CircuitRecord, eventSourceEnabled: boolean, now: number): BreakerAction {
+export function breakerAction(
+  circuit: CircuitRecord,
+  eventSourceEnabled: boolean,
+  now: number,
+): BreakerAction {
   if (circuit.state === 'open') {
-    if (now >= circuit.openUntil) return { halfOpen: true, eventSource: eventSourceEnabled ? undefined : 'enable' };
+    if (now >= circuit.openUntil)
+      return { halfOpen: true, eventSource: eventSourceEnabled ? undefined : 'enable' };
     return { halfOpen: false, eventSource: eventSourceEnabled ? 'disable' : undefined };
   }
   // Half-open needs traffic to probe with; closed is left as on-call set it.
@@ -77,7 +82,9 @@ export class CircuitStore {
   }
 
   async read(): Promise<CircuitRecord> {
-    const out = await this.client.send(new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }));
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: this.key, ConsistentRead: true }),
+    );
     return fromItem(out.Item);
   }
 

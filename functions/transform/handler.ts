@@ -18,12 +18,12 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamodb, sqs } from '../shared/aws-clients.js';
+import { type CircuitRecord, CircuitStore, CLOSED } from '../shared/circuit.js';
 import { visibilityTimeoutForReceive } from '../shared/delivery/backoff.js';
 import { deliver } from '../shared/delivery/client.js';
 import { createTargetAuthenticator } from '../shared/delivery/target-auth.js';
 import { AdaptiveRateLimiter } from '../shared/delivery/token-bucket.js';
 import { numberEnv, requireEnv } from '../shared/env.js';
-import { CircuitStore, CLOSED, type CircuitRecord } from '../shared/circuit.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
 import { loadIntegration } from '../shared/integration.js';
 import { failureAttributes } from '../shared/message.js';
@@ -230,7 +230,10 @@ async function onTargetFailed(): Promise<CircuitRecord | undefined> {
   circuitReadAt = Date.now();
   if (opened) {
     metrics.addMetric('CircuitOpened', MetricUnit.Count, 1);
-    logger.warn('circuit opened: holding deliveries back', { openSeconds: opened.openMs / 1000, trips: opened.trips });
+    logger.warn('circuit opened: holding deliveries back', {
+      openSeconds: opened.openMs / 1000,
+      trips: opened.trips,
+    });
   }
   return circuit.state === 'open' ? circuit : undefined;
 }
@@ -241,7 +244,10 @@ const secondsUntil = (at: number) => Math.min(43_200, Math.max(1, Math.ceil((at 
 async function holdBack(event: SQSEvent, open: CircuitRecord) {
   await Promise.all(event.Records.map((record) => changeVisibility(record, secondsUntil(open.openUntil))));
   metrics.addMetric('RecordsHeldBack', MetricUnit.Count, event.Records.length);
-  logger.info('circuit open: records held back', { records: event.Records.length, openUntil: new Date(open.openUntil).toISOString() });
+  logger.info('circuit open: records held back', {
+    records: event.Records.length,
+    openUntil: new Date(open.openUntil).toISOString(),
+  });
   return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
 }
 

@@ -64,8 +64,8 @@ describe('HookyardStack (dev, acme-orders)', () => {
     }
   });
 
-  it('runs both functions on nodejs24.x arm64 with a log group of their own', () => {
-    built.template.resourceCountIs('AWS::Lambda::Function', 2);
+  it('runs every function (ingest, transformer, breaker) on nodejs24.x arm64 with a log group of its own', () => {
+    built.template.resourceCountIs('AWS::Lambda::Function', 3);
     built.template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -95,7 +95,7 @@ describe('HookyardStack (dev, acme-orders)', () => {
     const policies = ofType('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
     const transformerPolicy = policies.find((p) => p.includes('dynamodb:PutItem'));
     expect(transformerPolicy).toContain(
-      '"dynamodb:LeadingKeys":["hookyard.acme-orders#*","hookyard-failure.acme-orders#*"]',
+      '"dynamodb:LeadingKeys":["hookyard.acme-orders#*","hookyard-failure.acme-orders#*","hookyard-breaker.acme-orders#*"]',
     );
     for (const policy of policies) expect(policy).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
   });
@@ -129,6 +129,7 @@ describe('HookyardStack (dev, acme-orders)', () => {
     const names = alarms.map((a) => a.AlarmName).sort();
     expect(names).toEqual(
       [
+        'circuit-open',
         'dlq-not-empty',
         'ingest-errors',
         'oldest-message-age',
@@ -197,6 +198,20 @@ describe('HookyardStack (dev, acme-orders)', () => {
     expect(text).not.toMatch(/whsec_|"SecretString"|"password"/i);
     built.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ PasswordLength: 48 }),
+    });
+  });
+
+  it('lets only the breaker function switch its own event source mapping, on a schedule', () => {
+    const esm = ofType('AWS::Lambda::EventSourceMapping')[0]?.[0];
+    const policies = ofType('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
+    const controlling = policies.filter((p) => p.includes('lambda:UpdateEventSourceMapping'));
+    expect(controlling).toHaveLength(1);
+    expect(controlling[0]).toContain(`{"Ref":"${esm}"}`);
+    expect(controlling[0]).toContain('"dynamodb:LeadingKeys":["hookyard-breaker.acme-orders#*"]');
+    built.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
+    const breaker = ofType('AWS::Lambda::Function').find(([id]) => id.includes('Breaker'));
+    expect(breaker?.[1].Properties.Environment).toMatchObject({
+      Variables: { EVENT_SOURCE_MAPPING_ID: { Ref: esm } },
     });
   });
 

@@ -76,7 +76,8 @@ export class ClientCredentialsTokenProvider {
    * way: several requests refused at once then share one refresh.
    */
   invalidate(refusedToken?: string): void {
-    if (refusedToken !== undefined && (this.inFlight || (this.cached && this.cached.token !== refusedToken))) return;
+    if (refusedToken !== undefined && (this.inFlight || (this.cached && this.cached.token !== refusedToken)))
+      return;
     this.generation++;
     this.cached = undefined;
     this.inFlight = undefined;
