@@ -21,6 +21,8 @@ const MILESTONES = new Set([
   'event delivered',
   'duplicate skipped',
   'event dead-lettered',
+  'circuit half-open: probing the target with live traffic',
+  'circuit closed: the target answers again',
 ]);
 
 export function shortFunctionName(name: string): string {

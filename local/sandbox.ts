@@ -4,7 +4,7 @@
  * the bundled function code, event source mappings, HTTP routes, alarms — against local emulators.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,14 +20,21 @@ import { integrations } from '../integrations/index.js';
 import { validateIntegrations } from '../integrations/resolve.js';
 import { AlarmWatcher, MetricStore } from './alarms.js';
 import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.js';
+import { type LocalEventSourceMapping, startLambdaApiEmulator } from './emulators/lambda-api.js';
 import { type SecretsManagerEmulator, startSecretsManagerEmulator } from './emulators/secrets-manager.js';
 import { type SqsEmulator, startSqsEmulator } from './emulators/sqs.js';
-import { formatFunctionLog } from './function-logs.js';
+import { formatFunctionLog, shortFunctionName } from './function-logs.js';
 import { type HttpGateway, startHttpGateway } from './http-gateway.js';
 import { type LocalFunction, startLocalFunction } from './runtime/lambda-runner.js';
 import { type SqsEventSource, startSqsEventSource } from './runtime/sqs-event-source.js';
 import { type SampleTarget, startSampleTarget } from './sample-target/index.js';
-import { LOCAL_REGION, readCloudAssembly, type SandboxPlan, type SecretPlan } from './stack-template.js';
+import {
+  type EventSourcePlan,
+  LOCAL_REGION,
+  readCloudAssembly,
+  type SandboxPlan,
+  type SecretPlan,
+} from './stack-template.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Where the sample integration's target lives on the local stage (integrations/acme-orders). */
@@ -51,6 +58,8 @@ export interface SandboxOptions {
   readonly log?: (line: string) => void;
   /** Print every function log line (not only warnings, errors and deliveries). @default false */
   readonly verbose?: boolean;
+  /** Run every scheduled function this often instead of at its rule's rate (tests). @default - the rule's rate */
+  readonly scheduleIntervalMs?: number;
   /** How often alarms are evaluated. @default 2000 */
   readonly alarmIntervalMs?: number;
   /** Reuse an existing cloud assembly instead of synthesizing (tests that start many sandboxes). */
@@ -193,6 +202,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       targetBase = sampleTarget.url;
     }
 
+    // Event source mappings the breaker function can switch through the Lambda API; started below.
+    const sqs = new SQSClient({
+      endpoint: sqsEmulator.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const controls = plan.eventSources.map(
+      (source) => new SwitchableEventSource(source.uuid, source.enabled, log),
+    );
+    const lambdaApi = await startLambdaApiEmulator({
+      mappings: controls.map((control, i): LocalEventSourceMapping => {
+        const source = plan.eventSources[i] as EventSourcePlan;
+        const fnName = plan.functions.find((f) => f.logicalId === source.functionLogicalId)?.name;
+        return {
+          uuid: source.uuid,
+          functionArn: `arn:aws:lambda:${LOCAL_REGION}:000000000000:function:${fnName}`,
+          eventSourceArn: plan.queues.find((q) => q.logicalId === source.queueLogicalId)?.arn ?? '',
+          batchSize: source.batchSize,
+          enabled: () => control.enabled,
+          setEnabled: async (enabled) => control.setEnabled(enabled),
+        };
+      }),
+    });
+    stoppers.push(() => lambdaApi.stop());
+
     const metrics = new MetricStore();
     const functions = new Map<string, LocalFunction>();
     for (const fn of plan.functions) {
@@ -206,6 +240,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
         AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+        AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
       };
       const eventSource = plan.eventSources.find((e) => e.functionLogicalId === fn.logicalId);
       const local = await startLocalFunction({
@@ -229,39 +264,60 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stoppers.push(() => local.stop());
     }
 
-    const sqs = new SQSClient({
-      endpoint: sqsEmulator.endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    const eventSources: SqsEventSource[] = [];
-    for (const source of plan.eventSources.filter((e) => e.enabled)) {
+    plan.eventSources.forEach((source, i) => {
       const queue = plan.queues.find((q) => q.logicalId === source.queueLogicalId);
       const fn = functions.get(source.functionLogicalId);
       const fnPlan = plan.functions.find((f) => f.logicalId === source.functionLogicalId);
       if (!queue || !fn || !fnPlan)
         throw new Error(`event source ${source.queueLogicalId} → ${source.functionLogicalId}: unknown`);
-      const started = startSqsEventSource({
-        sqs,
-        queueUrl: queue.url,
-        queueArn: queue.arn,
-        batchSize: source.batchSize,
-        maxBatchingWindowSeconds: source.maxBatchingWindowSeconds,
-        maxConcurrency: Math.max(2, source.maxConcurrency),
-        reportBatchItemFailures: source.reportBatchItemFailures,
-        invoke: (event: SQSEvent) => fn.invoke(event),
-        onBatch: (info) => {
-          if (info.error) {
+      const control = controls[i] as SwitchableEventSource;
+      control.describe = `${queue.name} → ${shortFunctionName(fnPlan.name)}`;
+      control.start = () =>
+        startSqsEventSource({
+          sqs,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          batchSize: source.batchSize,
+          maxBatchingWindowSeconds: source.maxBatchingWindowSeconds,
+          maxConcurrency: Math.max(2, source.maxConcurrency),
+          reportBatchItemFailures: source.reportBatchItemFailures,
+          invoke: (event: SQSEvent) => fn.invoke(event),
+          onBatch: (info) => {
+            if (info.error) {
+              metrics.put('AWS/Lambda', 'Errors', { FunctionName: fnPlan.name }, 1, Date.now());
+              log(
+                `[${shortFunctionName(fnPlan.name)}] batch of ${info.records} failed and returns to ${queue.name}: ${info.error}`,
+              );
+            }
+          },
+        });
+      void control.resume();
+      // Stopping the sources first lets in-flight batches finish before the functions go away.
+      stoppers.push(() => control.stop());
+    });
+
+    for (const schedule of plan.schedules) {
+      const fn = functions.get(schedule.functionLogicalId);
+      const fnPlan = plan.functions.find((f) => f.logicalId === schedule.functionLogicalId);
+      if (!fn || !fnPlan) continue;
+      let running = false;
+      const tick = setInterval(
+        async () => {
+          if (running) return;
+          running = true;
+          try {
+            await fn.invoke(scheduledEvent(schedule.name));
+          } catch (error) {
             metrics.put('AWS/Lambda', 'Errors', { FunctionName: fnPlan.name }, 1, Date.now());
-            log(
-              `[${fnPlan.name}] batch of ${info.records} failed and returns to ${queue.name}: ${info.error}`,
-            );
+            log(`[${shortFunctionName(fnPlan.name)}] scheduled run failed: ${(error as Error).message}`);
+          } finally {
+            running = false;
           }
         },
-      });
-      eventSources.push(started);
-      // Stopping the sources first lets in-flight batches finish before the functions go away.
-      stoppers.push(() => started.stop());
+        options.scheduleIntervalMs ?? schedule.everySeconds * 1000,
+      );
+      tick.unref();
+      stoppers.push(async () => clearInterval(tick));
     }
 
     const gateway: HttpGateway = await startHttpGateway({
@@ -345,6 +401,55 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     await stopAll();
     throw error;
   }
+}
+
+/** An event source mapping that can be disabled and enabled again, like Lambda's. */
+class SwitchableEventSource {
+  describe = '';
+  start: (() => SqsEventSource) | undefined;
+  private running: SqsEventSource | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    readonly uuid: string,
+    public enabled: boolean,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Like UpdateEventSourceMapping: answers at once; a disabled mapping lets in-flight batches finish. */
+  setEnabled(enabled: boolean): void {
+    if (enabled === this.enabled) return;
+    this.enabled = enabled;
+    this.log(`event source ${this.describe} ${enabled ? 'enabled' : 'disabled'}`);
+    if (enabled) void this.resume();
+    else this.stopping = this.stop();
+  }
+
+  async resume(): Promise<void> {
+    if (!this.enabled || this.running || !this.start) return;
+    await this.stopping;
+    if (this.enabled && !this.running) this.running = this.start();
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    this.running = undefined;
+    await running?.stop();
+  }
+}
+
+function scheduledEvent(rule: string) {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: new Date().toISOString(),
+    region: LOCAL_REGION,
+    resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${rule}`],
+    detail: {},
+  };
 }
 
 function declaredRate(integration: string | undefined): number {

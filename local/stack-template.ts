@@ -4,6 +4,7 @@
  * and alarms. Intrinsics are resolved to local names, URLs and ARNs, so the functions get the
  * template's own environment variables pointing at the local emulators.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -65,6 +66,8 @@ export interface FunctionPlan {
 }
 
 export interface EventSourcePlan {
+  /** What `Ref` gives for the mapping: its UUID, as the breaker function's environment names it. */
+  readonly uuid: string;
   readonly functionLogicalId: string;
   readonly queueLogicalId: string;
   readonly batchSize: number;
@@ -72,6 +75,13 @@ export interface EventSourcePlan {
   readonly reportBatchItemFailures: boolean;
   readonly maxConcurrency: number;
   readonly enabled: boolean;
+}
+
+/** An EventBridge rule that invokes a function on a schedule (`rate(…)`). */
+export interface SchedulePlan {
+  readonly name: string;
+  readonly functionLogicalId: string;
+  readonly everySeconds: number;
 }
 
 export interface RoutePlan {
@@ -107,6 +117,7 @@ export interface SandboxPlan {
   readonly functions: readonly FunctionPlan[];
   readonly eventSources: readonly EventSourcePlan[];
   readonly routes: readonly RoutePlan[];
+  readonly schedules: readonly SchedulePlan[];
   readonly alarms: readonly AlarmPlan[];
 }
 
@@ -171,6 +182,8 @@ export class TemplateResolver {
         return this.arn('secretsmanager', `secret:${name}`);
       case 'AWS::SNS::Topic':
         return this.arn('sns', name);
+      case 'AWS::Lambda::EventSourceMapping':
+        return localUuid(logicalId);
       default:
         return name;
     }
@@ -243,6 +256,12 @@ export class TemplateResolver {
     }
     return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, this.resolve(v)]));
   }
+}
+
+/** A stable UUID-shaped id for a resource, so the same template gives the same ids on every start. */
+function localUuid(logicalId: string): string {
+  const hex = createHash('sha256').update(logicalId).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 function logicalIdOf(value: unknown): string | undefined {
@@ -349,26 +368,29 @@ export function planFromTemplate(
     };
   });
 
-  const eventSources = ofType(template, 'AWS::Lambda::EventSourceMapping').map(([, res]): EventSourcePlan => {
-    const p = res.Properties ?? {};
-    const functionLogicalId = logicalIdOf(p.FunctionName);
-    const queueLogicalId = logicalIdOf(p.EventSourceArn);
-    if (!functionLogicalId || !queueLogicalId)
-      throw new Error('an event source mapping names no local function or queue');
-    return {
-      functionLogicalId,
-      queueLogicalId,
-      batchSize: Number(p.BatchSize ?? 10),
-      maxBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
-      reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
-        'ReportBatchItemFailures',
-      ),
-      maxConcurrency: Number(
-        (p.ScalingConfig as Record<string, unknown> | undefined)?.MaximumConcurrency ?? 1000,
-      ),
-      enabled: p.Enabled !== false,
-    };
-  });
+  const eventSources = ofType(template, 'AWS::Lambda::EventSourceMapping').map(
+    ([id, res]): EventSourcePlan => {
+      const p = res.Properties ?? {};
+      const functionLogicalId = logicalIdOf(p.FunctionName);
+      const queueLogicalId = logicalIdOf(p.EventSourceArn);
+      if (!functionLogicalId || !queueLogicalId)
+        throw new Error('an event source mapping names no local function or queue');
+      return {
+        uuid: r.ref(id),
+        functionLogicalId,
+        queueLogicalId,
+        batchSize: Number(p.BatchSize ?? 10),
+        maxBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+        reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+          'ReportBatchItemFailures',
+        ),
+        maxConcurrency: Number(
+          (p.ScalingConfig as Record<string, unknown> | undefined)?.MaximumConcurrency ?? 1000,
+        ),
+        enabled: p.Enabled !== false,
+      };
+    },
+  );
 
   const integrations = new Map(ofType(template, 'AWS::ApiGatewayV2::Integration'));
   const routes = ofType(template, 'AWS::ApiGatewayV2::Route').flatMap(([, res]): RoutePlan[] => {
@@ -388,6 +410,23 @@ export function planFromTemplate(
       routes.push({ method: 'POST', path: `/webhooks/${fn.environment.INTEGRATION}`, functionLogicalId });
     }
   }
+
+  const schedules = ofType(template, 'AWS::Events::Rule').flatMap(([id, res]): SchedulePlan[] => {
+    const p = res.Properties ?? {};
+    const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(
+      String(p.ScheduleExpression ?? ''),
+    );
+    if (!rate || p.State === 'DISABLED') return [];
+    const unit = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86400, days: 86400 }[
+      rate[2] as 'minute'
+    ];
+    return ((p.Targets as { Arn: unknown }[] | undefined) ?? []).flatMap((t) => {
+      const functionLogicalId = logicalIdOf(t.Arn);
+      return functionLogicalId && template.Resources[functionLogicalId]?.Type === 'AWS::Lambda::Function'
+        ? [{ name: r.nameOf(id), functionLogicalId, everySeconds: Number(rate[1]) * unit }]
+        : [];
+    });
+  });
 
   const alarms = ofType(template, 'AWS::CloudWatch::Alarm').map(([, res]): AlarmPlan => {
     const p = res.Properties ?? {};
@@ -438,5 +477,5 @@ export function planFromTemplate(
     };
   });
 
-  return { stackName, queues, tables, secrets, functions, eventSources, routes, alarms };
+  return { stackName, queues, tables, secrets, functions, eventSources, routes, schedules, alarms };
 }

@@ -112,7 +112,10 @@ export class CircuitStore {
           TableName: this.tableName,
           Key: this.key,
           UpdateExpression: 'SET #s = :s, openUntil = :u, openMs = :m, trips = :t',
-          ConditionExpression: `${allowsClosed ? 'attribute_not_exists(#s) OR ' : ''}#s IN (${from.map((_, i) => `:f${i}`).join(', ')})`,
+          ConditionExpression: [
+            ...(allowsClosed ? ['attribute_not_exists(#s)'] : []),
+            ...from.map((_, i) => `#s = :f${i}`),
+          ].join(' OR '),
           ExpressionAttributeNames: { '#s': 'state' },
           ExpressionAttributeValues: {
             ':s': { S: next.state },

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeAttributes } from '../../functions/shared/message.js';
 import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
@@ -256,6 +256,48 @@ describe('the local sandbox', () => {
     );
     expect(count(deliveredKeys(sandbox), 'evt_overrun')).toBe(1);
   }, 60_000);
+
+  it('opens the circuit while the target is down, stops consuming, and resumes with nothing lost or doubled', async () => {
+    // Prepare: a short open period, the breaker checked every 300 ms
+    const { sandbox, lines } = await start('breaker', {
+      scheduleIntervalMs: 300,
+      adjust: adjustTransformer({
+        env: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_OPEN_SECONDS: '2', REDELIVERY_BASE_SECONDS: '1' },
+      }),
+    });
+    sandbox.sampleTarget?.setFaults({ down: true });
+    const ids = ['evt_cb_1', 'evt_cb_2', 'evt_cb_3', 'evt_cb_4', 'evt_cb_5'];
+    // Act
+    for (const id of ids) expect((await post(sandbox, id)).status).toBe(202);
+    await waitFor(
+      () => lines.some((l) => /event source .* disabled/.test(l)),
+      20_000,
+      'the event source to stop',
+    );
+    await waitFor(
+      () => lines.some((l) => l.startsWith('ALARM hookyard-local-acme-orders-circuit-open')),
+      10_000,
+      'the alarm',
+    );
+    sandbox.sampleTarget?.setFaults({ down: false });
+    await waitFor(() => ids.every((id) => deliveredKeys(sandbox).includes(id)), 30_000, 'every delivery');
+    await waitFor(() => lines.some((l) => l.includes('circuit closed')), 10_000, 'the circuit to close');
+    // Assess: opened, stopped, probed, closed; every event delivered once and none dead-lettered
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    expect(at(/circuit opened/)).toBeGreaterThanOrEqual(0);
+    expect(at(/event source .* disabled/)).toBeGreaterThan(at(/circuit opened/));
+    expect(at(/event source .* enabled/)).toBeGreaterThan(at(/event source .* disabled/));
+    expect(lines.find((l) => l.startsWith('ALARM hookyard-local-acme-orders-circuit-open'))).toContain(
+      'runbook: docs/runbooks/circuit-open.md',
+    );
+    for (const id of ids) expect(count(deliveredKeys(sandbox), id)).toBe(1);
+    const dlq = sandbox.plan.queues.find((q) => !q.deadLetterQueue);
+    const sqs = new SQSClient({ endpoint: sandbox.sqsEndpoint, region: 'us-east-1', credentials });
+    const depth = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlq?.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    expect(depth.Attributes?.ApproximateNumberOfMessages).toBe('0');
+  }, 90_000);
 
   it('redelivers only the failed record of a batch', async () => {
     // Prepare: one event of three fails at the target; redelivery after 1 s

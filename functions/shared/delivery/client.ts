@@ -92,7 +92,7 @@ export async function deliver(
   assertHttpUrl(request.url);
   const marginMs = options.safetyMarginMs ?? 1000;
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
-  const { breaker, rateLimiter } = deps;
+  const { breaker } = deps;
   let attempts = 0;
   let transientFailures = 0;
   let refreshedAfter401 = false;
