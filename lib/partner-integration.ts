@@ -47,6 +47,8 @@ export class PartnerIntegration extends Construct {
   readonly eventSource: SqsEventSource;
   readonly signingSecret: secretsmanager.ISecret;
   readonly targetSecret?: secretsmanager.ISecret;
+  /** Signs deliveries (Standard Webhooks) when the target verifies us; share it with the target. */
+  readonly deliverySigningSecret?: secretsmanager.ISecret;
   readonly alarms: cloudwatch.Alarm[] = [];
   private readonly name: string;
 
@@ -68,6 +70,14 @@ export class PartnerIntegration extends Construct {
         description: `Hookyard ${stage}: ${i.target.auth.type} credentials for the ${i.name} target (replace the placeholder)`,
         removalPolicy,
         generateSecretString: credentialsPlaceholder(i.target.auth.type),
+      });
+    }
+
+    if (i.target.signDeliveries) {
+      this.deliverySigningSecret = this.secret('DeliverySigningSecret', undefined, {
+        description: `Hookyard ${stage}: signs ${i.name} deliveries (Standard Webhooks); give it to the target`,
+        removalPolicy,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
       });
     }
 
@@ -119,9 +129,13 @@ export class PartnerIntegration extends Construct {
         CIRCUIT_MAX_OPEN_SECONDS: String(i.delivery.circuitBreaker.maxOpenSeconds),
         ...(i.target.tokenUrl ? { TARGET_TOKEN_URL: i.target.tokenUrl } : {}),
         ...(this.targetSecret ? { TARGET_SECRET_ID: this.targetSecret.secretArn } : {}),
+        ...(this.deliverySigningSecret
+          ? { DELIVERY_SIGNING_SECRET_ID: this.deliverySigningSecret.secretArn }
+          : {}),
       },
     });
     this.targetSecret?.grantRead(this.transformer.role);
+    this.deliverySigningSecret?.grantRead(this.transformer.role);
     this.queue.grantSendToDeadLetterQueue(this.transformer.role);
     props.idempotencyTable.grantItemAccess(this.transformer.role, [
       `hookyard.${i.name}#`,

@@ -28,7 +28,8 @@ import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors
 import { loadIntegration } from '../shared/integration.js';
 import { failureAttributes } from '../shared/message.js';
 import { logger, metrics } from '../shared/powertools.js';
-import { credentials, forgetSecret } from '../shared/secrets.js';
+import { credentials, currentSecret, forgetSecret } from '../shared/secrets.js';
+import { signStandardWebhook } from '../shared/signatures/index.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
 import { FailureLog } from './failure-log.js';
 
@@ -44,6 +45,8 @@ const queueUrl = requireEnv('QUEUE_URL');
 const dlqUrl = requireEnv('DLQ_URL');
 const tableName = requireEnv('IDEMPOTENCY_TABLE');
 const targetSecretId = target.needsCredentials ? requireEnv('TARGET_SECRET_ID') : undefined;
+/** Set when the target verifies our deliveries (Standard Webhooks signatures). */
+const deliverySigningSecretId = target.signDeliveries ? requireEnv('DELIVERY_SIGNING_SECRET_ID') : undefined;
 
 const redelivery = {
   baseSeconds: numberEnv('REDELIVERY_BASE_SECONDS', delivery.redeliveryBaseSeconds),
@@ -99,6 +102,7 @@ const sentNow = new WeakSet<DeliveryJob>();
 const deliverOnce = makeIdempotent(
   async (job: DeliveryJob) => {
     const body = buildTargetBody(integration, job);
+    const signingSecret = deliverySigningSecretId ? await currentSecret(deliverySigningSecretId) : undefined;
     const result = await deliver(
       { url: targetUrl, method: target.method, body, eventId: job.eventId },
       {
@@ -109,6 +113,10 @@ const deliverOnce = makeIdempotent(
         remainingTimeMs: () => invocationContext?.getRemainingTimeInMillis() ?? target.timeoutSeconds * 1000,
         authenticator,
         rateLimiter,
+        sign: signingSecret
+          ? (sent) =>
+              signStandardWebhook(signingSecret, { id: job.eventId, timestamp: new Date(), body: sent })
+          : undefined,
       },
       {
         timeoutMs: target.timeoutSeconds * 1000,

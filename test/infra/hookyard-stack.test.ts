@@ -238,6 +238,33 @@ describe('function URL endpoint', () => {
   });
 });
 
+describe('signed deliveries', () => {
+  it('creates a delivery signing secret the transformer alone may read', () => {
+    // Prepare / Act
+    const { template } = buildStack('dev', [
+      { ...acmeOrders, target: { ...acmeOrders.target, signDeliveries: true } },
+    ]);
+    const resources = template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: Record<string, unknown> }
+    >;
+    // Assess
+    const secret = Object.keys(resources).find((id) => id.startsWith('AcmeOrdersDeliverySigningSecret'));
+    expect(secret).toBeDefined();
+    const transformer = Object.entries(resources).find(([id]) =>
+      id.startsWith('AcmeOrdersTransformerFunction'),
+    )?.[1];
+    expect(transformer?.Properties.Environment).toMatchObject({
+      Variables: { DELIVERY_SIGNING_SECRET_ID: { Ref: secret } },
+    });
+    const readers = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes(`{"Ref":"${secret}"}`),
+    );
+    expect(readers).toHaveLength(1);
+    expect(JSON.stringify(readers[0])).toContain('dynamodb:PutItem');
+  });
+});
+
 describe('runbooks', () => {
   it('exist for every alarm kind', () => {
     for (const name of [
