@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { closeServer, listenOnLoopback, readBody } from './http.js';
 
 /** HTTP APIs accept payloads up to 10 MB. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -92,13 +92,8 @@ export async function startHttpGateway(opts: {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
     const routeKey = `${req.method} ${path}`;
     const route = routes.get(routeKey);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_PAYLOAD_BYTES) return send(res, 413, { message: 'Request Entity Too Large' });
-      chunks.push(chunk as Buffer);
-    }
+    const body = await readBody(req, MAX_PAYLOAD_BYTES);
+    if (!body) return send(res, 413, { message: 'Request Entity Too Large' });
     if (!route) return send(res, 404, { message: 'Not Found', routes: [...routes.keys()] });
     const event = toApiGatewayEvent(
       {
@@ -107,7 +102,7 @@ export async function startHttpGateway(opts: {
         headers: req.headers,
         remoteAddress: req.socket.remoteAddress,
       },
-      Buffer.concat(chunks),
+      body,
       routeKey,
       now,
     );
@@ -127,17 +122,5 @@ export async function startHttpGateway(opts: {
       send(res, 500, { message: 'Internal Server Error' });
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { url: await listenOnLoopback(server, opts.port), stop: () => closeServer(server) };
 }

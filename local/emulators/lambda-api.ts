@@ -5,7 +5,7 @@
  * Lambda's control plane; the sandbox is the local Lambda, so it answers for its mappings.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, readBody } from '../http.js';
 
 export interface LocalEventSourceMapping {
   readonly uuid: string;
@@ -51,8 +51,7 @@ export async function startLambdaApiEmulator(opts: {
 }): Promise<LambdaApiEmulator> {
   const byId = new Map(opts.mappings.map((m) => [m.uuid, m]));
   const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = (await readBody(req, 1024 * 1024)) ?? Buffer.alloc(0);
     const match = MAPPING_PATH.exec(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
     if (!match) {
       return send(
@@ -75,7 +74,7 @@ export async function startLambdaApiEmulator(opts: {
     if (req.method === 'PUT') {
       let body: { Enabled?: unknown } = {};
       try {
-        body = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+        body = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
       } catch {
         return send(
           res,
@@ -94,16 +93,5 @@ export async function startLambdaApiEmulator(opts: {
       'InvalidRequestContentException',
     );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { endpoint: await listenOnLoopback(server, opts.port), stop: () => closeServer(server) };
 }

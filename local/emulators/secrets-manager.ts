@@ -14,7 +14,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenOnLoopback, readBody } from '../http.js';
 
 const REGION = 'us-east-1';
 const ACCOUNT_ID = '000000000000';
@@ -363,7 +363,7 @@ export async function startSecretsManagerEmulator(
     if (req.method !== 'POST') {
       answer = { status: 405, body: { __type: 'MethodNotAllowed', message: 'Only POST is supported.' } };
     } else {
-      const raw = await readBody(req);
+      const raw = (await readBody(req, MAX_BODY_BYTES))?.toString('utf8');
       if (raw === undefined) {
         answer = {
           status: 413,
@@ -391,38 +391,15 @@ export async function startSecretsManagerEmulator(
     res.end(payload);
   };
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const endpoint = await listenOnLoopback(server, opts.port);
 
   let stopping: Promise<void> | undefined;
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     put: (id, value) => {
       store.put(id, value);
       save();
     },
-    stop: () =>
-      (stopping ??= new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeIdleConnections();
-      })),
+    stop: () => (stopping ??= closeServer(server, 'idle')),
   };
-}
-
-/** The body as text, or undefined when it is larger than MAX_BODY_BYTES (read to the end either way). */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(buffer);
-  }
-  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 }

@@ -22,7 +22,6 @@
  *   curl -s -XPOST localhost:4010/_admin/faults -d '{"status":503}'
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Faults,
@@ -42,6 +41,9 @@ export type {
   TargetAuthMode,
   TargetStats,
 } from './core.js';
+
+import { closeServer, listenOnLoopback, readBody } from '../http.js';
+
 export { DEFAULTS as SAMPLE_TARGET_DEFAULTS, NO_FAULTS } from './core.js';
 
 export const DELIVERY_PATH = '/v1/contacts/orders';
@@ -80,7 +82,7 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
   const route = async (req: IncomingMessage): Promise<TargetOutcome> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     const method = req.method ?? 'GET';
-    const body = await readBody(req);
+    const body = (await readBody(req, MAX_BODY_BYTES))?.toString('utf8');
     if (body === undefined) return answer(413, { error: 'too_large', message: 'the body is over 1 MiB' });
 
     if (path === DELIVERY_PATH || path === TOKEN_PATH) {
@@ -131,14 +133,7 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
         res.destroy();
       });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = await listenOnLoopback(server, port);
 
   let stopping: Promise<void> | undefined;
   return {
@@ -151,12 +146,7 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
     received: () => core.received(),
     reset: () => core.reset(),
     revokeTokens: () => core.revokeTokens(),
-    stop: () =>
-      (stopping ??= new Promise<void>((resolve, reject) => {
-        stopped.abort();
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      })),
+    stop: () => (stopping ??= (stopped.abort(), closeServer(server))),
   };
 }
 
@@ -184,16 +174,4 @@ function flatten(headers: IncomingHttpHeaders): Record<string, string | undefine
   for (const [name, value] of Object.entries(headers))
     flat[name] = Array.isArray(value) ? value.join(', ') : value;
   return flat;
-}
-
-/** The body as text, or undefined when it is over MAX_BODY_BYTES (read to the end either way). */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(buffer);
-  }
-  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 }

@@ -1,0 +1,152 @@
+/**
+ * A run against the sample target in fault mode: N signed webhooks into the sandbox while the target
+ * fails a share of requests at random, and some events can never be mapped. Prints what became of
+ * them: delivered (once each), retried, dead-lettered, lost, doubled. A measurement, not a test.
+ *
+ *   npm run -s bench:faults -- --events 300 --error-rate 0.3 --unmappable 0.1
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { signStandardWebhook } from '../functions/shared/signatures/index.js';
+import { startSandbox, synthesizeLocal } from '../local/sandbox.js';
+import type { SandboxPlan } from '../local/stack-template.js';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '300' },
+    'error-rate': { type: 'string', default: '0.3' },
+    unmappable: { type: 'string', default: '0.1' },
+    'timeout-seconds': { type: 'string', default: '180' },
+  },
+});
+const events = Number(values.events);
+const errorRate = Number(values['error-rate']);
+const unmappableShare = Number(values.unmappable);
+const timeoutMs = Number(values['timeout-seconds']) * 1000;
+if (!(events > 0 && errorRate >= 0 && errorRate < 1 && unmappableShare >= 0 && unmappableShare <= 1)) {
+  console.error('fault-run: --events > 0, --error-rate in [0, 1), --unmappable in [0, 1]');
+  process.exit(2);
+}
+
+const fixture = JSON.parse(
+  readFileSync(
+    new URL('../integrations/acme-orders/fixtures/order-created.in.json', import.meta.url),
+    'utf8',
+  ),
+);
+/** updated_at before created_at: the mapping throws MappingError, a permanent failure. */
+const unmappable = JSON.stringify({
+  ...fixture,
+  data: { ...fixture.data, updated_at: fixture.data.created_at - 60 },
+});
+const mappable = JSON.stringify(fixture);
+
+// Redeliveries after 1 s instead of 30 s, so the run takes a minute, not an hour; the breaker checks every second.
+const quick = (plan: SandboxPlan): SandboxPlan => ({
+  ...plan,
+  functions: plan.functions.map((f) =>
+    f.environment.DLQ_URL
+      ? { ...f, environment: { ...f.environment, REDELIVERY_BASE_SECONDS: '1', CIRCUIT_OPEN_SECONDS: '5' } }
+      : f,
+  ),
+});
+
+const work = mkdtempSync(join(tmpdir(), 'hookyard-faults-'));
+const lines: string[] = [];
+try {
+  await synthesizeLocal(join(work, 'cdk.out'));
+  const sandbox = await startSandbox({
+    port: 0,
+    targetPort: 0,
+    sqsPort: 0,
+    dynamoPort: 0,
+    secretsPort: 0,
+    stateDir: join(work, 'state'),
+    assemblyDir: join(work, 'cdk.out'),
+    scheduleIntervalMs: 1000,
+    adjust: quick,
+    log: (line) => lines.push(line),
+  });
+  const target = sandbox.sampleTarget;
+  if (!target) throw new Error('the sandbox has no sample target');
+  target.setFaults({ errorRate, latencyMs: 10 });
+  const secret = sandbox.signingSecret('acme-orders');
+
+  const expectedDelivered = new Set<string>();
+  const expectedDead = new Set<string>();
+  const started = Date.now();
+  for (let i = 0; i < events; i++) {
+    const id = `evt_fault_${i}`;
+    const bad = i < Math.round(events * unmappableShare);
+    const body = bad ? unmappable : mappable;
+    const response = await fetch(`${sandbox.gatewayUrl}/webhooks/acme-orders`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...signStandardWebhook(secret, { id, timestamp: new Date(), body }),
+      },
+      body,
+    });
+    if (response.status !== 202) throw new Error(`webhook ${id} answered ${response.status}`);
+    (bad ? expectedDead : expectedDelivered).add(id);
+  }
+
+  const sqs = new SQSClient({
+    endpoint: sandbox.sqsEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const depth = async (url: string) => {
+    const out = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  };
+  const source = sandbox.plan.queues.find((q) => q.deadLetterQueue);
+  const dlq = sandbox.plan.queues.find((q) => !q.deadLetterQueue);
+  const delivered = () => new Set(target.received().map((d) => d.idempotencyKey));
+  while (Date.now() - started < timeoutMs) {
+    const done =
+      [...expectedDelivered].every((id) => delivered().has(id)) &&
+      (await depth(dlq?.url ?? '')) >= expectedDead.size;
+    if (done && (await depth(source?.url ?? '')) === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  const stats = target.stats();
+  const got = delivered();
+  const count = (pattern: RegExp) => lines.filter((l) => pattern.test(l)).length;
+  const dlqDepth = await depth(dlq?.url ?? '');
+  const lost = [...expectedDelivered].filter((id) => !got.has(id));
+  await sandbox.stop();
+
+  console.log(
+    `fault run: ${events} webhooks, target errorRate ${errorRate}, ${expectedDead.size} unmappable, ${elapsed.toFixed(1)} s`,
+  );
+  console.table({
+    accepted: events,
+    'delivered (unique at target)': got.size,
+    'delivered twice at target': stats.duplicates,
+    'target requests (incl. failures)': stats.received,
+    'target answered 500 (injected)': stats.byStatus[500] ?? 0,
+    'records retried (delivery failed; will retry)': count(/delivery failed; will retry/),
+    'dead-lettered (permanent, in DLQ)': dlqDepth,
+    'circuit opened': count(/circuit opened/),
+    'lost (accepted, neither delivered nor in DLQ)': lost.length + Math.max(0, expectedDead.size - dlqDepth),
+  });
+  const ok = lost.length === 0 && stats.duplicates === 0 && dlqDepth === expectedDead.size;
+  console.log(
+    `verdict: nothing lost, nothing doubled, every unmappable event in the DLQ: ${ok ? 'yes' : 'no'}`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
