@@ -146,7 +146,11 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
     received: () => core.received(),
     reset: () => core.reset(),
     revokeTokens: () => core.revokeTokens(),
-    stop: () => (stopping ??= (stopped.abort(), closeServer(server))),
+    stop: () => {
+      stopped.abort(); // ends latency-fault waits
+      stopping ??= closeServer(server);
+      return stopping;
+    },
   };
 }
 
