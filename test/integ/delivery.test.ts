@@ -10,28 +10,20 @@
  * of 5, so this one in-process container paces itself at 10 req/s, evenly spaced (burst 1).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ChangeMessageVisibilityBatchCommand,
-  CreateQueueCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   type Message,
-  ReceiveMessageCommand,
   SendMessageBatchCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { envelopeAttributes } from '../../functions/shared/message.js';
 import { FailureLog } from '../../functions/transform/failure-log.js';
-import { type DynamoEmulator, startDynamoEmulator } from '../../local/emulators/dynamodb.js';
-import {
-  type SecretsManagerEmulator,
-  startSecretsManagerEmulator,
-} from '../../local/emulators/secrets-manager.js';
-import { type SqsEmulator, startSqsEmulator } from '../../local/emulators/sqs.js';
+import type { SqsEmulator } from '../../local/emulators/sqs.js';
 import { settleBatch, toSqsRecord } from '../../local/runtime/sqs-event-source.js';
 import {
   DELIVERY_PATH,
@@ -40,10 +32,15 @@ import {
   type SampleTargetOptions,
   startSampleTarget,
 } from '../../local/sample-target/index.js';
+import {
+  type HandlerEnvironment,
+  INTEGRATION,
+  receiveMessages,
+  startHandlerEnvironment,
+  TABLE,
+} from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
 
-const INTEGRATION = 'acme-orders';
-const TABLE = 'idempotency';
 /** acme-orders' declared rate and resolved MaximumConcurrency, pinned in the handler's environment. */
 const TARGET_RATE = 50;
 const MAX_CONCURRENCY = 5;
@@ -51,7 +48,6 @@ const MAX_CONCURRENCY = 5;
 const LIMITER_RATE = TARGET_RATE / MAX_CONCURRENCY;
 const MAX_ATTEMPTS_PER_RECEIVE = 3;
 const MAX_RECEIVE_COUNT = 5;
-const awsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 const fixturesDir = new URL('../../integrations/acme-orders/fixtures/', import.meta.url);
 const fixtures = readdirSync(fixturesDir)
@@ -61,9 +57,8 @@ const fixtures = readdirSync(fixturesDir)
 
 type Transform = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
+let env: HandlerEnvironment;
 let sqsEmulator: SqsEmulator;
-let dynamo: DynamoEmulator;
-let secrets: SecretsManagerEmulator;
 let sqs: SQSClient;
 let failureLog: FailureLog;
 let queueUrl: string;
@@ -71,76 +66,26 @@ let dlqUrl: string;
 const targets: SampleTarget[] = [];
 
 beforeAll(async () => {
-  [sqsEmulator, dynamo, secrets] = await Promise.all([
-    startSqsEmulator(),
-    startDynamoEmulator(),
-    startSecretsManagerEmulator({
-      secrets: {
-        'acme-target': JSON.stringify({
-          clientId: SAMPLE_TARGET_DEFAULTS.clientId,
-          clientSecret: SAMPLE_TARGET_DEFAULTS.clientSecret,
-        }),
-      },
-    }),
-  ]);
-  sqs = new SQSClient({ endpoint: sqsEmulator.endpoint, region: 'us-east-1', credentials: awsCredentials });
-  await sqs.send(new CreateQueueCommand({ QueueName: 'acme-dlq' }));
-  await sqs.send(
-    new CreateQueueCommand({
-      QueueName: INTEGRATION,
-      Attributes: {
-        VisibilityTimeout: '180',
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: sqsEmulator.queueArn('acme-dlq'),
-          maxReceiveCount: MAX_RECEIVE_COUNT,
-        }),
-      },
-    }),
-  );
-  queueUrl = sqsEmulator.queueUrl(INTEGRATION);
-  dlqUrl = sqsEmulator.queueUrl('acme-dlq');
-  const dynamodb = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: awsCredentials,
+  env = await startHandlerEnvironment({
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    secrets: {
+      'acme-target': JSON.stringify({
+        clientId: SAMPLE_TARGET_DEFAULTS.clientId,
+        clientSecret: SAMPLE_TARGET_DEFAULTS.clientSecret,
+      }),
+    },
   });
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  failureLog = new FailureLog(dynamodb, TABLE);
+  ({ sqsEmulator, sqs, queueUrl, dlqUrl } = env);
+  failureLog = new FailureLog(env.dynamodb, TABLE);
   Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_LAMBDA_FUNCTION_NAME: 'acme-orders-transformer',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    STAGE: 'local',
-    INTEGRATION,
-    QUEUE_URL: queueUrl,
-    DLQ_URL: dlqUrl,
     TARGET_SECRET_ID: 'acme-target',
-    IDEMPOTENCY_TABLE: TABLE,
     TARGET_RATE_LIMIT_PER_SECOND: String(TARGET_RATE),
     MAX_CONCURRENCY: String(MAX_CONCURRENCY),
   });
 });
 
 afterAll(async () => {
-  await Promise.all([
-    sqsEmulator?.stop(),
-    dynamo?.stop(),
-    secrets?.stop(),
-    ...targets.map((target) => target.stop()),
-  ]);
+  await Promise.all([env?.stop(), ...targets.map((target) => target.stop())]);
 });
 
 /** A sample target, and a fresh transformer (new token cache, new limiter) pointed at it. */
@@ -169,20 +114,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 
 /** Receive exactly `count` messages (long polls, bounded). */
 async function receive(url: string, count: number, visibilityTimeout?: number): Promise<Message[]> {
-  const messages: Message[] = [];
-  for (let poll = 0; poll < 20 && messages.length < count; poll++) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: Math.min(10, count - messages.length),
-        WaitTimeSeconds: 1,
-        VisibilityTimeout: visibilityTimeout,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    messages.push(...(out.Messages ?? []));
-  }
+  const messages = await receiveMessages(sqs, url, count, { visibilityTimeout });
   expect(messages).toHaveLength(count);
   return messages;
 }

@@ -3,24 +3,17 @@
  * emulators this test starts (fauxqs, dynalite, the Secrets Manager emulator) and a scripted target.
  */
 import { readFileSync } from 'node:fs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  CreateQueueCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
-import { type DynamoEmulator, startDynamoEmulator } from '../../local/emulators/dynamodb.js';
-import {
-  type SecretsManagerEmulator,
-  startSecretsManagerEmulator,
-} from '../../local/emulators/secrets-manager.js';
-import { type SqsEmulator, startSqsEmulator } from '../../local/emulators/sqs.js';
+import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
 import { toSqsRecord } from '../../local/runtime/sqs-event-source.js';
+import {
+  type HandlerEnvironment,
+  receiveMessages,
+  startHandlerEnvironment,
+} from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
 import { type ScriptedTarget, startScriptedTarget } from '../support/scripted-target.js';
 
@@ -29,13 +22,12 @@ const sample = readFileSync(
   new URL('../../integrations/acme-orders/fixtures/order-created.in.json', import.meta.url),
   'utf8',
 );
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const _credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 type Handler<E, R> = (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>;
 let ingest: Handler<APIGatewayProxyEventV2, { statusCode: number; body: string }>;
 let transform: Handler<SQSEvent, SQSBatchResponse>;
-let sqsEmulator: SqsEmulator;
-let dynamo: DynamoEmulator;
+let env: HandlerEnvironment;
 let secrets: SecretsManagerEmulator;
 let target: ScriptedTarget;
 let sqs: SQSClient;
@@ -43,10 +35,8 @@ let queueUrl: string;
 let dlqUrl: string;
 
 beforeAll(async () => {
-  [sqsEmulator, dynamo, secrets, target] = await Promise.all([
-    startSqsEmulator(),
-    startDynamoEmulator(),
-    startSecretsManagerEmulator({
+  [env, target] = await Promise.all([
+    startHandlerEnvironment({
       secrets: {
         'acme-signing': SIGNING_SECRET,
         'acme-target': JSON.stringify({ clientId: 'hookyard', clientSecret: 'target-secret' }),
@@ -54,56 +44,19 @@ beforeAll(async () => {
     }),
     startScriptedTarget(),
   ]);
-  sqs = new SQSClient({ endpoint: sqsEmulator.endpoint, region: 'us-east-1', credentials });
-  await sqs.send(new CreateQueueCommand({ QueueName: 'acme-dlq' }));
-  await sqs.send(
-    new CreateQueueCommand({
-      QueueName: 'acme-orders',
-      Attributes: {
-        VisibilityTimeout: '180',
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: sqsEmulator.queueArn('acme-dlq'),
-          maxReceiveCount: 5,
-        }),
-      },
-    }),
-  );
-  queueUrl = sqsEmulator.queueUrl('acme-orders');
-  dlqUrl = sqsEmulator.queueUrl('acme-dlq');
-  await new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials }).send(
-    new CreateTableCommand({
-      TableName: 'idempotency',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  ({ secrets, sqs, queueUrl, dlqUrl } = env);
   Object.assign(process.env, {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_LAMBDA_FUNCTION_NAME: 'acme-orders-transformer',
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    STAGE: 'local',
-    INTEGRATION: 'acme-orders',
-    QUEUE_URL: queueUrl,
-    DLQ_URL: dlqUrl,
     SIGNING_SECRET_ID: 'acme-signing',
     TARGET_URL: `${target.url}/v1/contacts/orders`,
     TARGET_TOKEN_URL: target.tokenUrl,
     TARGET_SECRET_ID: 'acme-target',
-    IDEMPOTENCY_TABLE: 'idempotency',
   });
   ingest = (await import('../../functions/ingest/handler.js')).handler as never;
   transform = (await import('../../functions/transform/handler.js')).handler as never;
 });
 
 afterAll(async () => {
-  await Promise.all([sqsEmulator?.stop(), dynamo?.stop(), secrets?.stop(), target?.stop()]);
+  await Promise.all([env?.stop(), target?.stop()]);
 });
 
 beforeEach(() => {
@@ -132,22 +85,8 @@ function signedWebhook(eventId: string, body = sample) {
 }
 
 /** Receive exactly `count` messages from a queue (long polls, bounded). */
-async function receive(url: string, count: number, polls = 20): Promise<Message[]> {
-  const messages: Message[] = [];
-  for (let i = 0; i < polls && messages.length < count; i++) {
-    const out = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: url,
-        MaxNumberOfMessages: Math.min(10, count - messages.length),
-        WaitTimeSeconds: 1,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-    );
-    messages.push(...(out.Messages ?? []));
-  }
-  return messages;
-}
+const receive = (url: string, count: number, polls = 20): Promise<Message[]> =>
+  receiveMessages(sqs, url, count, { polls });
 
 /** Post webhooks through the ingest handler and read back what it queued, as Lambda would deliver it. */
 async function ingestAndReceive(...eventIds: string[]): Promise<SQSEvent['Records']> {
@@ -157,9 +96,7 @@ async function ingestAndReceive(...eventIds: string[]): Promise<SQSEvent['Record
   }
   const messages = await receive(queueUrl, eventIds.length);
   expect(messages).toHaveLength(eventIds.length);
-  return messages.map(
-    (m) => toSqsRecord(m, sqsEmulator.queueArn('acme-orders'), 'us-east-1') as SQSEvent['Records'][number],
-  );
+  return messages.map((m) => toSqsRecord(m, env.queueArn, 'us-east-1') as SQSEvent['Records'][number]);
 }
 
 const deliveriesOf = (eventId: string) => target.deliveries.filter((d) => d.idempotencyKey === eventId);
@@ -289,13 +226,7 @@ describe('transformer handler', () => {
     const [redriven] = await receive(queueUrl, 1);
     const response = await transform(
       {
-        Records: [
-          toSqsRecord(
-            redriven!,
-            sqsEmulator.queueArn('acme-orders'),
-            'us-east-1',
-          ) as SQSEvent['Records'][number],
-        ],
+        Records: [toSqsRecord(redriven!, env.queueArn, 'us-east-1') as SQSEvent['Records'][number]],
       },
       lambdaContext(),
     );

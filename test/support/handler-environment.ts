@@ -1,0 +1,128 @@
+/**
+ * What the real handlers need to run in-process: the emulators (fauxqs, dynalite, Secrets Manager),
+ * the acme-orders queue with its DLQ and redrive policy, the idempotency table, and `process.env`
+ * pointing the handlers' SDK clients at them. Each test adds its own variables (target URL, …).
+ */
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type DynamoEmulator, startDynamoEmulator } from '../../local/emulators/dynamodb.js';
+import {
+  type SecretsManagerEmulator,
+  startSecretsManagerEmulator,
+} from '../../local/emulators/secrets-manager.js';
+import { type SqsEmulator, startSqsEmulator } from '../../local/emulators/sqs.js';
+
+export const INTEGRATION = 'acme-orders';
+export const TABLE = 'idempotency';
+export const awsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export interface HandlerEnvironment {
+  readonly sqsEmulator: SqsEmulator;
+  readonly dynamo: DynamoEmulator;
+  readonly secrets: SecretsManagerEmulator;
+  readonly sqs: SQSClient;
+  readonly dynamodb: DynamoDBClient;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly queueArn: string;
+  stop(): Promise<void>;
+}
+
+export async function startHandlerEnvironment(opts: {
+  readonly secrets: Record<string, string>;
+  readonly maxReceiveCount?: number;
+}): Promise<HandlerEnvironment> {
+  const [sqsEmulator, dynamo, secrets] = await Promise.all([
+    startSqsEmulator(),
+    startDynamoEmulator(),
+    startSecretsManagerEmulator({ secrets: opts.secrets }),
+  ]);
+  const sqs = new SQSClient({
+    endpoint: sqsEmulator.endpoint,
+    region: 'us-east-1',
+    credentials: awsCredentials,
+  });
+  await sqs.send(new CreateQueueCommand({ QueueName: 'acme-dlq' }));
+  await sqs.send(
+    new CreateQueueCommand({
+      QueueName: INTEGRATION,
+      Attributes: {
+        VisibilityTimeout: '180',
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: sqsEmulator.queueArn('acme-dlq'),
+          maxReceiveCount: opts.maxReceiveCount ?? 5,
+        }),
+      },
+    }),
+  );
+  const dynamodb = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'us-east-1',
+    credentials: awsCredentials,
+  });
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  const queueUrl = sqsEmulator.queueUrl(INTEGRATION);
+  const dlqUrl = sqsEmulator.queueUrl('acme-dlq');
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: awsCredentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: awsCredentials.secretAccessKey,
+    AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_LAMBDA_FUNCTION_NAME: 'acme-orders-transformer',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    STAGE: 'local',
+    INTEGRATION,
+    QUEUE_URL: queueUrl,
+    DLQ_URL: dlqUrl,
+    IDEMPOTENCY_TABLE: TABLE,
+  });
+  return {
+    sqsEmulator,
+    dynamo,
+    secrets,
+    sqs,
+    dynamodb,
+    queueUrl,
+    dlqUrl,
+    queueArn: sqsEmulator.queueArn(INTEGRATION),
+    stop: async () => {
+      sqs.destroy();
+      dynamodb.destroy();
+      await Promise.all([sqsEmulator.stop(), dynamo.stop(), secrets.stop()]);
+    },
+  };
+}
+
+/** Receive up to `count` messages with all attributes, polling at most `polls` times (1 s each). */
+export async function receiveMessages(
+  sqs: SQSClient,
+  url: string,
+  count: number,
+  opts: { polls?: number; visibilityTimeout?: number } = {},
+): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (let i = 0; i < (opts.polls ?? 20) && messages.length < count; i++) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: Math.min(10, count - messages.length),
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: opts.visibilityTimeout,
+        MessageAttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    messages.push(...(out.Messages ?? []));
+  }
+  return messages;
+}
