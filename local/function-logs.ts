@@ -13,6 +13,7 @@ const NOISE = new Set([
   'function_request_id',
   'sampling_rate',
   'xray_trace_id',
+  'correlation_id',
 ]);
 /** Info lines worth showing without --verbose: the life of an event. */
 const MILESTONES = new Set([

@@ -49,6 +49,8 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     return jsonResponse(decision.status, decision.response);
   }
 
+  // The partner's event id correlates every line about this event, here and in the transformer.
+  logger.setCorrelationId(decision.eventId);
   logger.appendKeys({ eventId: decision.eventId });
   await sqs.send(
     new SendMessageCommand({
