@@ -219,7 +219,13 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
+  const { code, port } = error as { code?: string; port?: number };
+  const message =
+    code === 'EADDRINUSE'
+      ? `port ${port} on 127.0.0.1 is already in use: is another \`npm start\` running? (PORT=… moves the gateway)`
+      : error instanceof Error
+        ? error.message
+        : String(error);
   console.error(`hookyard: ${message}`);
   process.exit(
     error instanceof UsageError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
