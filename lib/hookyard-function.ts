@@ -20,6 +20,8 @@ export interface HookyardFunctionProps {
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** A physical name, only where another resource must address the function without a reference. @default - generated */
+  readonly functionName?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export class HookyardFunction extends Construct {
       entry: `${projectRoot}functions/${props.entry}`,
       projectRoot,
       depsLockFilePath: `${projectRoot}package-lock.json`,
+      functionName: props.functionName,
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Aws, CfnOutput, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
@@ -91,6 +91,9 @@ export class PartnerIntegration extends Construct {
     });
 
     const common = { STAGE: stage, INTEGRATION: i.name, POWERTOOLS_SERVICE_NAME: METRICS_SERVICE };
+    // The transformer invokes the breaker the moment it opens the circuit; the breaker refers to the
+    // transformer's event source mapping. A name derived from the stack breaks that reference cycle.
+    const breakerName = `${Aws.STACK_NAME}-${i.name}-breaker`;
     this.ingest = new HookyardFunction(this, 'Ingest', {
       entry: 'ingest/handler.ts',
       description: `Hookyard ${stage}: verify and enqueue ${i.name} webhooks`,
@@ -127,6 +130,7 @@ export class PartnerIntegration extends Construct {
         CIRCUIT_FAILURE_THRESHOLD: String(i.delivery.circuitBreaker.failureThreshold),
         CIRCUIT_OPEN_SECONDS: String(i.delivery.circuitBreaker.openSeconds),
         CIRCUIT_MAX_OPEN_SECONDS: String(i.delivery.circuitBreaker.maxOpenSeconds),
+        BREAKER_FUNCTION_NAME: breakerName,
         ...(i.target.tokenUrl ? { TARGET_TOKEN_URL: i.target.tokenUrl } : {}),
         ...(this.targetSecret ? { TARGET_SECRET_ID: this.targetSecret.secretArn } : {}),
         ...(this.deliverySigningSecret
@@ -154,8 +158,21 @@ export class PartnerIntegration extends Construct {
     });
     this.transformer.function.addEventSource(this.eventSource);
 
+    iam.Grant.addToPrincipal({
+      grantee: this.transformer.role,
+      actions: ['lambda:InvokeFunction'],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'lambda',
+          resource: 'function',
+          resourceName: breakerName,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    });
     this.breaker = new HookyardFunction(this, 'Breaker', {
       entry: 'breaker/handler.ts',
+      functionName: breakerName,
       description: `Hookyard ${stage}: stop and resume ${i.name} deliveries with its circuit`,
       timeout: Duration.seconds(30),
       removalPolicy,

@@ -79,6 +79,8 @@ export interface Sandbox {
   readonly sampleTarget?: SampleTarget;
   readonly secretsFile: string;
   readonly alarms: AlarmWatcher;
+  /** Runs every scheduled function now, as its rule would (e.g. the breaker's check). */
+  runSchedules(): Promise<void>;
   /** Signing secret of an integration's ingest function (from the local secrets file). */
   signingSecret(integration: string): string;
   stop(): Promise<void>;
@@ -224,6 +226,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           setEnabled: async (enabled) => control.setEnabled(enabled),
         };
       }),
+      invoke: (name, payload) => {
+        const fn = plan.functions.find((f) => f.name === name);
+        const local = fn && functions.get(fn.logicalId);
+        if (!local) return undefined;
+        return local.invoke(payload).catch((error: Error) => {
+          log(`[${shortFunctionName(name)}] invocation failed: ${error.message}`);
+          throw error;
+        });
+      },
     });
     stoppers.push(() => lambdaApi.stop());
 
@@ -296,26 +307,29 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stoppers.push(() => control.stop());
     });
 
+    const scheduledRuns: (() => Promise<void>)[] = [];
     for (const schedule of plan.schedules) {
       const fn = functions.get(schedule.functionLogicalId);
       const fnPlan = plan.functions.find((f) => f.logicalId === schedule.functionLogicalId);
       if (!fn || !fnPlan) continue;
-      let running = false;
-      const tick = setInterval(
-        async () => {
-          if (running) return;
-          running = true;
-          try {
-            await fn.invoke(scheduledEvent(schedule.name));
-          } catch (error) {
-            metrics.put('AWS/Lambda', 'Errors', { FunctionName: fnPlan.name }, 1, Date.now());
-            log(`[${shortFunctionName(fnPlan.name)}] scheduled run failed: ${(error as Error).message}`);
-          } finally {
-            running = false;
-          }
-        },
-        options.scheduleIntervalMs ?? schedule.everySeconds * 1000,
-      );
+      let running: Promise<void> | undefined;
+      const run = () => {
+        running ??= fn
+          .invoke(scheduledEvent(schedule.name))
+          .then(
+            () => undefined,
+            (error: Error) => {
+              metrics.put('AWS/Lambda', 'Errors', { FunctionName: fnPlan.name }, 1, Date.now());
+              log(`[${shortFunctionName(fnPlan.name)}] scheduled run failed: ${error.message}`);
+            },
+          )
+          .finally(() => {
+            running = undefined;
+          });
+        return running;
+      };
+      scheduledRuns.push(run);
+      const tick = setInterval(run, options.scheduleIntervalMs ?? schedule.everySeconds * 1000);
       tick.unref();
       stoppers.push(async () => clearInterval(tick));
     }
@@ -367,6 +381,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       sampleTarget,
       secretsFile,
       alarms,
+      runSchedules: async () => {
+        await Promise.all(scheduledRuns.map((run) => run()));
+      },
       signingSecret(integration: string) {
         const ingest = plan.functions.find(
           (f) => f.environment.INTEGRATION === integration && f.environment.SIGNING_SECRET_ID,

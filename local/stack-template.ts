@@ -155,6 +155,14 @@ export class TemplateResolver {
         case 'AWS::SecretsManager::Secret':
           this.names.set(id, props.Name ? String(this.resolve(props.Name)) : friendlyPath(resource, id));
           break;
+        case 'AWS::Lambda::Function':
+          this.names.set(
+            id,
+            props.FunctionName
+              ? String(this.resolve(props.FunctionName))
+              : `${stackName}-${friendly}`.slice(0, 64),
+          );
+          break;
         default:
           this.names.set(id, `${stackName}-${friendly}`.slice(0, 64));
       }

@@ -7,13 +7,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import {
-  GetEventSourceMappingCommand,
-  LambdaClient,
-  UpdateEventSourceMappingCommand,
-} from '@aws-sdk/client-lambda';
+import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
-import { dynamodb } from '../shared/aws-clients.js';
+import { dynamodb, lambda } from '../shared/aws-clients.js';
 import { breakerAction, CircuitStore } from '../shared/circuit.js';
 import { requireEnv } from '../shared/env.js';
 import { logger, metrics } from '../shared/powertools.js';
@@ -21,7 +17,6 @@ import { logger, metrics } from '../shared/powertools.js';
 const integration = requireEnv('INTEGRATION');
 const eventSourceMappingId = requireEnv('EVENT_SOURCE_MAPPING_ID');
 const circuits = new CircuitStore(dynamodb, requireEnv('IDEMPOTENCY_TABLE'), integration);
-const lambda = new LambdaClient({});
 
 async function checkCircuit() {
   const now = Date.now();

@@ -14,10 +14,11 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { dynamodb, sqs } from '../shared/aws-clients.js';
+import { dynamodb, lambda, sqs } from '../shared/aws-clients.js';
 import { type CircuitRecord, CircuitStore, CLOSED } from '../shared/circuit.js';
 import { visibilityTimeoutForReceive } from '../shared/delivery/backoff.js';
 import { deliver } from '../shared/delivery/client.js';
@@ -59,6 +60,7 @@ const circuitTiming = {
 };
 const failureThreshold = numberEnv('CIRCUIT_FAILURE_THRESHOLD', breaker.failureThreshold);
 const circuits = new CircuitStore(dynamodb, tableName, integration.name);
+const breakerFunctionName = requireEnv('BREAKER_FUNCTION_NAME');
 /** This consumer's view of the shared circuit, re-read at most every 2 s. */
 let circuit: CircuitRecord = CLOSED;
 let circuitReadAt = 0;
@@ -242,6 +244,13 @@ async function onTargetFailed(): Promise<CircuitRecord | undefined> {
       openSeconds: opened.openMs / 1000,
       trips: opened.trips,
     });
+    // Every record received while the mapping still runs costs a receive: have it stopped now, not
+    // at the breaker's next scheduled check.
+    await lambda
+      .send(new InvokeCommand({ FunctionName: breakerFunctionName, InvocationType: 'Event' }))
+      .catch((e: unknown) =>
+        logger.warn('could not wake the breaker; its schedule will', { error: String(e) }),
+      );
   }
   return circuit.state === 'open' ? circuit : undefined;
 }

@@ -1,7 +1,7 @@
 /**
- * The part of the Lambda API that Hookyard's functions call: GetEventSourceMapping and
- * UpdateEventSourceMapping (enable/disable), so the real `@aws-sdk/client-lambda` in the breaker
- * function can stop and resume the sandbox's own event source mappings. No npm package emulates
+ * The part of the Lambda API that Hookyard's functions call: Invoke (the transformer wakes the
+ * breaker), GetEventSourceMapping and UpdateEventSourceMapping (enable/disable), so the real
+ * `@aws-sdk/client-lambda` can reach the sandbox's own functions and event source mappings. No npm package emulates
  * Lambda's control plane; the sandbox is the local Lambda, so it answers for its mappings.
  */
 import { createServer, type ServerResponse } from 'node:http';
@@ -16,6 +16,9 @@ export interface LocalEventSourceMapping {
   setEnabled(enabled: boolean): Promise<void>;
 }
 
+/** Runs a local function by name; `async` for InvocationType Event (answered 202 before it runs). */
+export type LocalInvoke = (functionName: string, payload: unknown) => Promise<unknown> | undefined;
+
 export interface LambdaApiEmulator {
   /** `http://127.0.0.1:<port>`: `AWS_ENDPOINT_URL_LAMBDA` for the functions. */
   readonly endpoint: string;
@@ -23,6 +26,7 @@ export interface LambdaApiEmulator {
 }
 
 const MAPPING_PATH = /^\/2015-03-31\/event-source-mappings\/([^/?]+)\/?$/;
+const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/?]+)\/invocations\/?$/;
 
 function describe(mapping: LocalEventSourceMapping) {
   return {
@@ -48,11 +52,54 @@ function send(res: ServerResponse, status: number, body: unknown, errorType?: st
 export async function startLambdaApiEmulator(opts: {
   port?: number;
   mappings: readonly LocalEventSourceMapping[];
+  /** Undefined when there is no such function. */
+  invoke?: LocalInvoke;
 }): Promise<LambdaApiEmulator> {
   const byId = new Map(opts.mappings.map((m) => [m.uuid, m]));
   const server = createServer(async (req, res) => {
     const raw = (await readBody(req, 1024 * 1024)) ?? Buffer.alloc(0);
-    const match = MAPPING_PATH.exec(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+    const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname;
+    const invocation = INVOKE_PATH.exec(path);
+    if (invocation && req.method === 'POST') {
+      // FunctionName may be a name or an ARN.
+      const name =
+        decodeURIComponent(invocation[1] ?? '')
+          .split(':')
+          .pop() ?? '';
+      let payload: unknown = {};
+      try {
+        payload = raw.length > 0 ? JSON.parse(raw.toString('utf8')) : {};
+      } catch {
+        return send(
+          res,
+          400,
+          { Type: 'User', message: 'payload is not JSON' },
+          'InvalidRequestContentException',
+        );
+      }
+      const running = opts.invoke?.(name, payload);
+      if (!running) {
+        return send(
+          res,
+          404,
+          { Type: 'User', message: `Function not found: ${name}` },
+          'ResourceNotFoundException',
+        );
+      }
+      if (req.headers['x-amz-invocation-type'] === 'Event') {
+        running.catch(() => undefined); // failures are the sandbox's to log
+        res.writeHead(202).end();
+        return;
+      }
+      try {
+        return send(res, 200, (await running) ?? null);
+      } catch (error) {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' });
+        res.end(JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message }));
+        return;
+      }
+    }
+    const match = MAPPING_PATH.exec(path);
     if (!match) {
       return send(
         res,

@@ -258,9 +258,10 @@ describe('the local sandbox', () => {
   }, 60_000);
 
   it('opens the circuit while the target is down, stops consuming, and resumes with nothing lost or doubled', async () => {
-    // Prepare: a short open period, the breaker checked every 300 ms
+    // Prepare: a short open period; the breaker's schedule as good as off, so only the transformer's
+    // wake-up call can stop the event source, and the test runs the scheduled check itself.
     const { sandbox, lines } = await start('breaker', {
-      scheduleIntervalMs: 300,
+      scheduleIntervalMs: 3_600_000,
       adjust: adjustTransformer({
         env: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_OPEN_SECONDS: '2', REDELIVERY_BASE_SECONDS: '1' },
       }),
@@ -280,6 +281,14 @@ describe('the local sandbox', () => {
       'the alarm',
     );
     sandbox.sampleTarget?.setFaults({ down: false });
+    await waitFor(
+      async () => {
+        await sandbox.runSchedules(); // the breaker's check: half-open once the open period is over
+        return lines.some((l) => l.includes('circuit half-open'));
+      },
+      10_000,
+      'the half-open probe',
+    );
     await waitFor(() => ids.every((id) => deliveredKeys(sandbox).includes(id)), 30_000, 'every delivery');
     await waitFor(() => lines.some((l) => l.includes('circuit closed')), 10_000, 'the circuit to close');
     // Assess: opened, stopped, probed, closed; every event delivered once and none dead-lettered

@@ -6,6 +6,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoEmulator, startDynamoEmulator } from '../../local/emulators/dynamodb.js';
+import { startLambdaApiEmulator } from '../../local/emulators/lambda-api.js';
 import {
   type SecretsManagerEmulator,
   startSecretsManagerEmulator,
@@ -32,10 +33,12 @@ export async function startHandlerEnvironment(opts: {
   readonly secrets: Record<string, string>;
   readonly maxReceiveCount?: number;
 }): Promise<HandlerEnvironment> {
-  const [sqsEmulator, dynamo, secrets] = await Promise.all([
+  const [sqsEmulator, dynamo, secrets, lambdaApi] = await Promise.all([
     startSqsEmulator(),
     startDynamoEmulator(),
     startSecretsManagerEmulator({ secrets: opts.secrets }),
+    // No functions here: the transformer's wake-up call to the breaker is answered 404 (and ignored).
+    startLambdaApiEmulator({ mappings: [] }),
   ]);
   const sqs = new SQSClient({
     endpoint: sqsEmulator.endpoint,
@@ -77,6 +80,8 @@ export async function startHandlerEnvironment(opts: {
     AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
+    BREAKER_FUNCTION_NAME: 'acme-orders-breaker',
     AWS_LAMBDA_FUNCTION_NAME: 'acme-orders-transformer',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
@@ -98,7 +103,7 @@ export async function startHandlerEnvironment(opts: {
     stop: async () => {
       sqs.destroy();
       dynamodb.destroy();
-      await Promise.all([sqsEmulator.stop(), dynamo.stop(), secrets.stop()]);
+      await Promise.all([sqsEmulator.stop(), dynamo.stop(), secrets.stop(), lambdaApi.stop()]);
     },
   };
 }
