@@ -270,7 +270,10 @@ const RULES: readonly Rule[] = [
       : `delivery redelivery base ${r.delivery.redeliveryBaseSeconds} s must be 0 or more and at most the cap ${r.delivery.redeliveryCapSeconds} s (at most 43200)`,
   (r) => {
     const c = r.delivery.circuitBreaker;
-    return between(c.failureThreshold, 1, 1000) && c.openSeconds >= 1 && c.maxOpenSeconds >= c.openSeconds && between(c.checkEveryMinutes, 1, 60)
+    return between(c.failureThreshold, 1, 1000) &&
+      c.openSeconds >= 1 &&
+      c.maxOpenSeconds >= c.openSeconds &&
+      between(c.checkEveryMinutes, 1, 60)
       ? undefined
       : `delivery.circuitBreaker failureThreshold ${c.failureThreshold} (1-1000), openSeconds ${c.openSeconds} (≥ 1), maxOpenSeconds ${c.maxOpenSeconds} (≥ openSeconds), checkEveryMinutes ${c.checkEveryMinutes} (1-60) out of range`;
   },
