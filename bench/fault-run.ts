@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { signStandardWebhook } from '../functions/shared/signatures/index.js';
-import { startSandbox, synthesizeLocal } from '../local/sandbox.js';
+import { isolatedSandboxOptions, startSandbox, synthesizeLocal } from '../local/sandbox.js';
 import type { SandboxPlan } from '../local/stack-template.js';
 
 const { values } = parseArgs({
@@ -59,13 +59,7 @@ const lines: string[] = [];
 try {
   await synthesizeLocal(join(work, 'cdk.out'));
   const sandbox = await startSandbox({
-    port: 0,
-    targetPort: 0,
-    sqsPort: 0,
-    dynamoPort: 0,
-    secretsPort: 0,
-    stateDir: join(work, 'state'),
-    assemblyDir: join(work, 'cdk.out'),
+    ...isolatedSandboxOptions(join(work, 'state'), join(work, 'cdk.out')),
     scheduleIntervalMs: 1000,
     adjust: quick,
     log: (line) => lines.push(line),

@@ -20,7 +20,13 @@ import { Worker } from 'node:worker_threads';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { signStandardWebhook } from '../functions/shared/signatures/index.js';
 import { shortFunctionName } from '../local/function-logs.js';
-import { PROJECT_ROOT, type Sandbox, startSandbox, synthesizeLocal } from '../local/sandbox.js';
+import {
+  isolatedSandboxOptions,
+  PROJECT_ROOT,
+  type Sandbox,
+  startSandbox,
+  synthesizeLocal,
+} from '../local/sandbox.js';
 import type { SandboxPlan } from '../local/stack-template.js';
 
 const INTEGRATION = 'acme-orders';
@@ -545,13 +551,7 @@ async function main(): Promise<number> {
     const synthMs = Date.now() - synthStart;
     const startAt = Date.now();
     sandbox = await startSandbox({
-      port: 0,
-      targetPort: 0,
-      sqsPort: 0,
-      dynamoPort: 0,
-      secretsPort: 0,
-      stateDir: join(work, 'state'),
-      assemblyDir,
+      ...isolatedSandboxOptions(join(work, 'state'), assemblyDir),
       log: capture.log,
       // REPORT lines carry every invocation's duration: the evidence for what limits throughput.
       verbose: !settings.plainLogs,

@@ -70,6 +70,22 @@ export interface SandboxOptions {
   readonly adjust?: (plan: SandboxPlan) => SandboxPlan;
 }
 
+/**
+ * A sandbox that shares nothing with `npm start` or another test: free ports, state under `dir`,
+ * and the cloud assembly synthesized into `assemblyDir` (see `synthesizeLocal`).
+ */
+export function isolatedSandboxOptions(dir: string, assemblyDir: string): SandboxOptions {
+  return {
+    port: 0,
+    targetPort: 0,
+    sqsPort: 0,
+    dynamoPort: 0,
+    secretsPort: 0,
+    stateDir: dir,
+    assemblyDir,
+  };
+}
+
 export interface Sandbox {
   readonly plan: SandboxPlan;
   readonly gatewayUrl: string;

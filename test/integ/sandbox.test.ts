@@ -11,7 +11,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeAttributes } from '../../functions/shared/message.js';
 import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
 import { FailureLog } from '../../functions/transform/failure-log.js';
-import { type Sandbox, type SandboxOptions, startSandbox, synthesizeLocal } from '../../local/sandbox.js';
+import {
+  isolatedSandboxOptions,
+  type Sandbox,
+  type SandboxOptions,
+  startSandbox,
+  synthesizeLocal,
+} from '../../local/sandbox.js';
 import type { SandboxPlan } from '../../local/stack-template.js';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -51,13 +57,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 async function start(stateName: string, options: Partial<SandboxOptions> = {}) {
   const lines: string[] = [];
   const sandbox = await startSandbox({
-    port: 0,
-    targetPort: 0,
-    sqsPort: 0,
-    dynamoPort: 0,
-    secretsPort: 0,
-    stateDir: join(work, stateName),
-    assemblyDir,
+    ...isolatedSandboxOptions(join(work, stateName), assemblyDir),
     alarmIntervalMs: 200,
     log: (line) => lines.push(line),
     ...options,
