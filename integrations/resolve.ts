@@ -35,6 +35,7 @@ export interface ResolvedIntegration {
   readonly eventId: EventIdSource;
   readonly toleranceSeconds: number;
   readonly maxBodyBytes: number;
+  readonly secretCacheSeconds: number;
   readonly target: {
     readonly url: string;
     readonly method: 'POST' | 'PUT' | 'PATCH';
@@ -46,6 +47,7 @@ export interface ResolvedIntegration {
     readonly retryableStatuses: readonly number[];
     readonly signDeliveries: boolean;
     readonly needsCredentials: boolean;
+    readonly secretCacheSeconds: number;
   };
   readonly delivery: {
     readonly batchSize: number;
@@ -106,6 +108,7 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
     eventId: source.eventId ?? defaultEventId(source.signature),
     toleranceSeconds: source.toleranceSeconds ?? 300,
     maxBodyBytes: source.maxBodyBytes ?? 256 * 1024,
+    secretCacheSeconds: source.secretCacheSeconds ?? 300,
     target: {
       url: joinUrl(target.baseUrl[stage] ?? '', target.path),
       method: target.method ?? 'POST',
@@ -116,6 +119,7 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
       retryableStatuses: target.retryableStatuses ?? DEFAULT_RETRYABLE_STATUSES,
       signDeliveries: target.signDeliveries ?? false,
       needsCredentials: auth.type !== 'none',
+      secretCacheSeconds: target.secretCacheSeconds ?? 300,
     },
     delivery: {
       batchSize: delivery.batchSize ?? 10,
@@ -277,6 +281,10 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `delivery.circuitBreaker failureThreshold ${c.failureThreshold} (1-1000), openSeconds ${c.openSeconds} (≥ 1), maxOpenSeconds ${c.maxOpenSeconds} (≥ openSeconds), checkEveryMinutes ${c.checkEveryMinutes} (1-60) out of range`;
   },
+  (r) =>
+    between(r.secretCacheSeconds, 0, 3600) && between(r.target.secretCacheSeconds, 0, 3600)
+      ? undefined
+      : `secretCacheSeconds (source ${r.secretCacheSeconds}, target ${r.target.secretCacheSeconds}) must be 0-3600`,
   (r) =>
     r.endpoint.throttle.rateLimit > 0 && r.endpoint.throttle.burstLimit >= 1
       ? undefined

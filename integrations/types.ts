@@ -57,6 +57,8 @@ export interface SourceConfig<P = unknown> {
   readonly schemas: readonly PayloadVersion<P>[];
   /** @default - the scheme's own: `webhook-id`, `x-github-delivery`, Stripe's body `id`, else body `id` */
   readonly eventId?: EventIdSource;
+  /** How long the ingest function caches the signing secret (a failed check re-reads it at once). @default 300 */
+  readonly secretCacheSeconds?: number;
 }
 
 /** What the mapping knows besides the payload. */
@@ -114,6 +116,8 @@ export interface TargetConfig {
   readonly retryableStatuses?: readonly number[];
   /** Sign deliveries with Standard Webhooks headers so the target can verify us. @default false */
   readonly signDeliveries?: boolean;
+  /** How long the transformer caches the target credentials; a 401 re-reads them at once. @default 300 */
+  readonly secretCacheSeconds?: number;
 }
 
 export interface DeliveryConfig {

@@ -104,6 +104,7 @@ export class PartnerIntegration extends Construct {
         ...common,
         QUEUE_URL: this.queue.queue.queueUrl,
         SIGNING_SECRET_ID: this.signingSecret.secretArn,
+        SECRETS_TTL_SECONDS: String(i.secretCacheSeconds),
       },
     });
     this.signingSecret.grantRead(this.ingest.role);
@@ -122,6 +123,7 @@ export class PartnerIntegration extends Construct {
         DLQ_URL: this.queue.deadLetterQueue.queueUrl,
         IDEMPOTENCY_TABLE: props.idempotencyTable.table.tableName,
         TARGET_URL: i.target.url,
+        SECRETS_TTL_SECONDS: String(i.target.secretCacheSeconds),
         // Visible in the template, so on-call can see (and the sandbox tests can shorten) the backoff.
         REDELIVERY_BASE_SECONDS: String(i.delivery.redeliveryBaseSeconds),
         REDELIVERY_CAP_SECONDS: String(i.delivery.redeliveryCapSeconds),
