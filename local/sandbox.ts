@@ -151,6 +151,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.fresh) {
     for (const dir of ['sqs', 'dynamodb']) rmSync(join(stateDir, dir), { recursive: true, force: true });
   }
+  await refuseIfRunning(stateDir);
   const assemblyDir = options.assemblyDir ?? join(stateDir, 'cdk.out');
   if (!options.assemblyDir) {
     log('synthesizing the local stage (cdk synth -c stage=local)…');
@@ -483,6 +484,18 @@ function scheduledEvent(rule: string) {
     resources: [`arn:aws:events:${LOCAL_REGION}:000000000000:rule/${rule}`],
     detail: {},
   };
+}
+
+/** A second sandbox on the same state would re-synthesize the assembly under the first one's functions. */
+async function refuseIfRunning(stateDir: string): Promise<void> {
+  const info = readJson<{ gateway?: string }>(join(stateDir, 'sandbox.json'), {});
+  if (!info.gateway) return;
+  const alive = await fetch(info.gateway, { signal: AbortSignal.timeout(1000) }).then(
+    () => true,
+    () => false,
+  );
+  if (alive)
+    throw new Error(`a sandbox is already running from ${stateDir} (gateway ${info.gateway}): stop it first`);
 }
 
 function declaredRate(integration: string | undefined): number {
