@@ -19,7 +19,7 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/cli
 import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamodb, lambda, sqs } from '../shared/aws-clients.js';
-import { type CircuitRecord, CircuitStore, CLOSED } from '../shared/circuit.js';
+import { type CircuitRecord, CircuitStore } from '../shared/circuit.js';
 import { visibilityTimeoutForReceive } from '../shared/delivery/backoff.js';
 import { deliver } from '../shared/delivery/client.js';
 import { createTargetAuthenticator } from '../shared/delivery/target-auth.js';
@@ -31,6 +31,7 @@ import { failureAttributes } from '../shared/message.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { credentials, currentSecret, forgetSecret } from '../shared/secrets.js';
 import { signStandardWebhook } from '../shared/signatures/index.js';
+import { ConsumerCircuit } from './consumer-circuit.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
 import { FailureLog } from './failure-log.js';
 
@@ -59,12 +60,27 @@ const circuitTiming = {
   maxOpenMs: numberEnv('CIRCUIT_MAX_OPEN_SECONDS', breaker.maxOpenSeconds) * 1000,
 };
 const failureThreshold = numberEnv('CIRCUIT_FAILURE_THRESHOLD', breaker.failureThreshold);
-const circuits = new CircuitStore(dynamodb, tableName, integration.name);
 const breakerFunctionName = requireEnv('BREAKER_FUNCTION_NAME');
-/** This consumer's view of the shared circuit, re-read at most every 2 s. */
-let circuit: CircuitRecord = CLOSED;
-let circuitReadAt = 0;
-let consecutiveFailures = 0;
+const circuit = new ConsumerCircuit(new CircuitStore(dynamodb, tableName, integration.name), {
+  failureThreshold,
+  timing: circuitTiming,
+  now: Date.now,
+  onOpened: async (opened) => {
+    metrics.addMetric('CircuitOpened', MetricUnit.Count, 1);
+    logger.warn('circuit opened: holding deliveries back', {
+      openSeconds: opened.openMs / 1000,
+      trips: opened.trips,
+    });
+    // Every record received while the mapping still runs costs a receive: have it stopped now, not
+    // at the breaker's next scheduled check.
+    await lambda
+      .send(new InvokeCommand({ FunctionName: breakerFunctionName, InvocationType: 'Event' }))
+      .catch((e: unknown) =>
+        logger.warn('could not wake the breaker; its schedule will', { error: String(e) }),
+      );
+  },
+  onClosed: () => logger.info('circuit closed: the target answers again'),
+});
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const failureLog = new FailureLog(dynamodb, tableName);
 const authenticator = createTargetAuthenticator(
@@ -152,13 +168,13 @@ async function handleRecord(record: SQSRecord) {
     }
     metrics.addMetric('EventsDelivered', MetricUnit.Count, 1);
     logger.info('event delivered', { eventId: job.eventId, status: result.status, receives });
-    await onTargetAnswered();
+    await circuit.targetAnswered();
     if (receives > 1) await failureLog.clear(integration.name, job.eventId).catch(() => undefined);
     return result;
   } catch (error) {
     if (error instanceof PermanentDeliveryError) {
       // A 4xx means the target is up: it answered, just not for this record.
-      if (error.details.reason === 'target-rejected') await onTargetAnswered();
+      if (error.details.reason === 'target-rejected') await circuit.targetAnswered();
       await deadLetter(record, job, error);
       return { deadLettered: true };
     }
@@ -214,45 +230,12 @@ async function onTransientFailure(
   if (job) await failureLog.record(integration.name, job.eventId, summary, new Date()).catch(() => undefined);
   // Throttling (429) is the limiter's business; the circuit is for a target that is down or broken.
   const targetFailed = error instanceof TransientDeliveryError && error.details.status !== 429;
-  const opened = targetFailed ? await onTargetFailed() : undefined;
+  const opened = targetFailed ? await circuit.targetFailed() : undefined;
   // With the circuit open, come back when it may be probed; otherwise back off by receive count.
   await changeVisibility(
     record,
     opened ? secondsUntil(opened.openUntil) : visibilityTimeoutForReceive(receives, redelivery),
   );
-}
-
-/** The target answered: failures are no longer consecutive, and a half-open circuit closes. */
-async function onTargetAnswered() {
-  consecutiveFailures = 0;
-  if (circuit.state !== 'half-open') return;
-  if (await circuits.close()) logger.info('circuit closed: the target answers again');
-  circuit = CLOSED;
-}
-
-/** Opens the circuit after enough consecutive target failures, or at once when a half-open probe fails. */
-async function onTargetFailed(): Promise<CircuitRecord | undefined> {
-  consecutiveFailures++;
-  if (circuit.state !== 'half-open' && consecutiveFailures < failureThreshold) return undefined;
-  consecutiveFailures = 0;
-  const opened = await circuits.open(circuit, circuitTiming, Date.now());
-  circuit = opened ?? (await circuits.read());
-  circuitReadAt = Date.now();
-  if (opened) {
-    metrics.addMetric('CircuitOpened', MetricUnit.Count, 1);
-    logger.warn('circuit opened: holding deliveries back', {
-      openSeconds: opened.openMs / 1000,
-      trips: opened.trips,
-    });
-    // Every record received while the mapping still runs costs a receive: have it stopped now, not
-    // at the breaker's next scheduled check.
-    await lambda
-      .send(new InvokeCommand({ FunctionName: breakerFunctionName, InvocationType: 'Event' }))
-      .catch((e: unknown) =>
-        logger.warn('could not wake the breaker; its schedule will', { error: String(e) }),
-      );
-  }
-  return circuit.state === 'open' ? circuit : undefined;
 }
 
 const secondsUntil = (at: number) => Math.min(43_200, Math.max(1, Math.ceil((at - Date.now()) / 1000)));
@@ -286,11 +269,8 @@ const processor = new BatchProcessor(EventType.SQS);
 async function transform(event: SQSEvent, context: Context) {
   invocationContext = context;
   idempotencyConfig.registerLambdaContext(context);
-  if (Date.now() - circuitReadAt > 2000) {
-    circuit = await circuits.read();
-    circuitReadAt = Date.now();
-  }
-  if (circuit.state === 'open') return holdBack(event, circuit);
+  const shared = await circuit.current();
+  if (shared.state === 'open') return holdBack(event, shared);
   return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
 }
 

@@ -216,14 +216,13 @@ describe('HookyardStack (dev, acme-orders)', () => {
   });
 
   it('tells each function how long to cache its secrets', () => {
-    const env = (part: string) =>
-      (
-        ofType('AWS::Lambda::Function').find(([id]) => id.includes(part))?.[1].Properties.Environment as {
-          Variables: Record<string, unknown>;
-        }
-      ).Variables;
-    expect(env('Ingest').SECRETS_TTL_SECONDS).toBe('300');
-    expect(env('Transformer').SECRETS_TTL_SECONDS).toBe('300');
+    const env = (part: string) => {
+      const fn = ofType('AWS::Lambda::Function').find(([id]) => id.includes(part));
+      return (fn?.[1].Properties.Environment as { Variables: Record<string, unknown> } | undefined)
+        ?.Variables;
+    };
+    expect(env('Ingest')?.SECRETS_TTL_SECONDS).toBe('300');
+    expect(env('Transformer')?.SECRETS_TTL_SECONDS).toBe('300');
   });
 
   it('shows one dashboard for the stack', () => {
