@@ -9,23 +9,26 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { sqs } from '../shared/aws-clients.js';
-import { requireEnv } from '../shared/env.js';
+import { numberEnv, requireEnv } from '../shared/env.js';
 import { jsonResponse, lowercaseHeaders } from '../shared/http.js';
 import { loadIntegration } from '../shared/integration.js';
 import { envelopeAttributes } from '../shared/message.js';
 import { logger, metrics } from '../shared/powertools.js';
-import { forgetSecret, signingSecrets } from '../shared/secrets.js';
+import { refreshSigningSecrets, signingSecrets } from '../shared/secrets.js';
 import { decideIngest, type IngestDecision, type IngestRequest } from './core.js';
 
 const integration = loadIntegration(requireEnv('INTEGRATION'), requireEnv('STAGE'));
 const queueUrl = requireEnv('QUEUE_URL');
 const signingSecretId = requireEnv('SIGNING_SECRET_ID');
 
-/** Decide with cached secrets; on a signature failure, re-read them once in case a rotation just happened. */
+/** After a failed check the secret may be re-read this often (a rotation applies within this time). */
+const refreshIntervalMs = numberEnv('SIGNING_SECRET_REFRESH_SECONDS', 30) * 1000;
+
+/** Decide with cached secrets; on a signature failure, re-read them (rate-limited) in case a rotation just happened. */
 async function decide(request: IngestRequest): Promise<IngestDecision> {
   const decision = decideIngest(integration, request, await signingSecrets(signingSecretId));
   if (decision.accepted || decision.reason !== 'bad-signature') return decision;
-  forgetSecret(signingSecretId);
+  if (!refreshSigningSecrets(signingSecretId, refreshIntervalMs)) return decision;
   return decideIngest(integration, request, await signingSecrets(signingSecretId));
 }
 

@@ -48,6 +48,20 @@ export async function signingSecrets(secretId: string): Promise<string[]> {
   return values.filter((value) => value.length > 0);
 }
 
+const refreshedAt = new Map<string, number>();
+
+/**
+ * After a failed signature check: re-read the signing secret, at most once per `minIntervalMs`, so a
+ * fresh rotation applies within seconds while a flood of forged webhooks costs no Secrets Manager
+ * calls. Returns whether the cache was dropped (and a second check is worth making).
+ */
+export function refreshSigningSecrets(secretId: string, minIntervalMs: number, now = Date.now()): boolean {
+  if (now - (refreshedAt.get(secretId) ?? Number.NEGATIVE_INFINITY) < minIntervalMs) return false;
+  refreshedAt.set(secretId, now);
+  forgetSecret(secretId);
+  return true;
+}
+
 /** Forget cached values, e.g. after a signature failure that a fresh rotation may explain. */
 export function forgetSecret(secretId: string): void {
   cache.forget(`${secretId}|AWSCURRENT`);

@@ -47,6 +47,8 @@ beforeAll(async () => {
   ({ secrets, sqs, queueUrl, dlqUrl } = env);
   Object.assign(process.env, {
     SIGNING_SECRET_ID: 'acme-signing',
+    // Every failed check may re-read the secret here (the rate limit has its own unit test).
+    SIGNING_SECRET_REFRESH_SECONDS: '0',
     TARGET_URL: `${target.url}/v1/contacts/orders`,
     TARGET_TOKEN_URL: target.tokenUrl,
     TARGET_SECRET_ID: 'acme-target',
