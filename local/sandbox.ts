@@ -194,8 +194,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return typeof entry === 'string' ? entry : (entry?.current ?? '');
     };
 
-    await createQueues(plan, sqsEmulator);
-    await createTables(plan, dynamo);
+    const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+    const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEmulator.endpoint });
+    const dynamodb = new DynamoDBClient({ ...clientConfig, endpoint: dynamo.endpoint });
+    stoppers.push(async () => {
+      sqs.destroy();
+      dynamodb.destroy();
+    });
+    await createQueues(plan, sqs);
+    await createTables(plan, dynamodb);
 
     // The sample target, when some function delivers to it.
     const targetFn = plan.functions.find((f) => f.environment.TARGET_URL?.startsWith(SAMPLE_TARGET_BASE));
@@ -222,11 +229,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     }
 
     // Event source mappings the breaker function can switch through the Lambda API; started below.
-    const sqs = new SQSClient({
-      endpoint: sqsEmulator.endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
     const controls = plan.eventSources.map(
       (source) => new SwitchableEventSource(source.uuid, source.enabled, log),
     );
@@ -507,12 +509,7 @@ function secretNameOf(plan: SandboxPlan, arnOrName: string): string {
   return plan.secrets.find((s) => s.arn === arnOrName || s.name === arnOrName)?.name ?? arnOrName;
 }
 
-async function createQueues(plan: SandboxPlan, emulator: SqsEmulator): Promise<void> {
-  const sqs = new SQSClient({
-    endpoint: emulator.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+async function createQueues(plan: SandboxPlan, sqs: SQSClient): Promise<void> {
   for (const queue of plan.queues) {
     try {
       await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
@@ -521,15 +518,9 @@ async function createQueues(plan: SandboxPlan, emulator: SqsEmulator): Promise<v
       await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queue.url, Attributes: queue.attributes }));
     }
   }
-  sqs.destroy();
 }
 
-async function createTables(plan: SandboxPlan, emulator: DynamoEmulator): Promise<void> {
-  const dynamodb = new DynamoDBClient({
-    endpoint: emulator.endpoint,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+async function createTables(plan: SandboxPlan, dynamodb: DynamoDBClient): Promise<void> {
   for (const table of plan.tables) {
     try {
       await dynamodb.send(new DescribeTableCommand({ TableName: table.name }));
@@ -545,5 +536,4 @@ async function createTables(plan: SandboxPlan, emulator: DynamoEmulator): Promis
       );
     }
   }
-  dynamodb.destroy();
 }
