@@ -223,6 +223,52 @@ describe('the local sandbox', () => {
     expect(second.sandbox.plan.queues.find((q) => !q.deadLetterQueue)?.name).toBe(dlq());
   }, 90_000);
 
+  it('stops cleanly mid-delivery: the in-flight batch finishes, nothing is lost or doubled across a restart', async () => {
+    // Prepare: a slow target, so the batch is in flight when the sandbox stops
+    const first = await start('shutdown');
+    first.sandbox.sampleTarget?.setFaults({ latencyMs: 1500 });
+    await post(first.sandbox, 'evt_shutdown');
+    await waitFor(
+      () =>
+        (first.sandbox.sampleTarget?.stats().received ?? 0) > 0 || deliveredKeys(first.sandbox).length > 0,
+      15_000,
+      'the delivery to start',
+    );
+    // Act: stop (what Ctrl-C does), then start again on the same state
+    await first.sandbox.stop();
+    running.pop();
+    const deliveredBeforeStop = count(deliveredKeys(first.sandbox), 'evt_shutdown');
+    const second = await start('shutdown');
+    // Either the stop let the batch finish (delivered before the stop), or the message went back to
+    // the queue and the restarted sandbox delivers it.
+    await waitFor(
+      () => deliveredBeforeStop + count(deliveredKeys(second.sandbox), 'evt_shutdown') > 0,
+      20_000,
+      'the delivery, before the stop or after the restart',
+    );
+    // Assess: once across both runs, and nothing left behind
+    expect(deliveredBeforeStop + count(deliveredKeys(second.sandbox), 'evt_shutdown')).toBe(1);
+    expect(first.lines.some((l) => l.includes('batch of') && l.includes('failed'))).toBe(false);
+    const source = second.sandbox.plan.queues.find((q) => q.deadLetterQueue);
+    await waitFor(
+      async () => {
+        const sqs = new SQSClient({ endpoint: second.sandbox.sqsEndpoint, region: 'us-east-1', credentials });
+        const out = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: source?.url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return (
+          out.Attributes?.ApproximateNumberOfMessages === '0' &&
+          out.Attributes?.ApproximateNumberOfMessagesNotVisible === '0'
+        );
+      },
+      10_000,
+      'an empty source queue',
+    );
+  }, 60_000);
+
   it('retries a batch whose function overran its timeout, and delivers it once', async () => {
     // Prepare: wrap the bundled transformer so its first invocation hangs past the timeout
     const realAsset =
