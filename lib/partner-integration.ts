@@ -94,6 +94,12 @@ export class PartnerIntegration extends Construct {
     // The transformer invokes the breaker the moment it opens the circuit; the breaker refers to the
     // transformer's event source mapping. A name derived from the stack breaks that reference cycle.
     const breakerName = `${Aws.STACK_NAME}-${i.name}-breaker`;
+    const concreteName = `${Stack.of(this).stackName}-${i.name}-breaker`;
+    if (concreteName.length > 64) {
+      throw new Error(
+        `integration '${i.name}': its breaker function name '${concreteName}' is ${concreteName.length} characters; Lambda allows 64 (shorten the stack or integration name)`,
+      );
+    }
     this.ingest = new HookyardFunction(this, 'Ingest', {
       entry: 'ingest/handler.ts',
       description: `Hookyard ${stage}: verify and enqueue ${i.name} webhooks`,

@@ -248,6 +248,27 @@ describe('function URL endpoint', () => {
   });
 });
 
+describe('names', () => {
+  it('fails synth when the breaker function name would exceed 64 characters', () => {
+    // Prepare: a long stage and the longest integration name the registry allows (40)
+    const stage = 'staging-eu-central-1';
+    const name = 'a-very-long-partner-integration-name-xyz';
+    const long = {
+      ...acmeOrders,
+      name,
+      target: {
+        ...acmeOrders.target,
+        auth: { type: 'api-key' as const },
+        baseUrl: { [stage]: 'https://crm.example.com' },
+      },
+    };
+    // Act / Assess
+    expect(() => buildStack(stage, [long])).toThrow(
+      `integration '${name}': its breaker function name 'Hookyard-${stage}-${name}-breaker' is 78 characters; Lambda allows 64`,
+    );
+  });
+});
+
 describe('signed deliveries', () => {
   it('creates a delivery signing secret the transformer alone may read', () => {
     // Prepare / Act
