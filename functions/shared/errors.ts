@@ -44,8 +44,5 @@ export class PermanentDeliveryError extends HookyardError {
   }
 }
 
-/** The target's circuit is open: hold the record back without counting it as a target failure. */
-export class CircuitOpenError extends HookyardError {}
-
 /** Configuration the function cannot run without. */
 export class ConfigurationError extends HookyardError {}

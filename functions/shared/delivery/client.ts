@@ -9,14 +9,8 @@
  * Error messages carry the status, its text and a short, redacted start of the target's answer:
  * never our request body, headers or credentials.
  */
-import {
-  CircuitOpenError,
-  ConfigurationError,
-  PermanentDeliveryError,
-  TransientDeliveryError,
-} from '../errors.js';
+import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } from '../errors.js';
 import { fullJitterDelayMs, type JitterBackoff } from './backoff.js';
-import type { CircuitBreaker } from './circuit-breaker.js';
 import { classifyStatus, isTransientRequestError } from './classify.js';
 import { TokenRequestError } from './oauth2.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -64,7 +58,6 @@ export interface DeliveryDeps {
   remainingTimeMs(): number;
   authenticator: TargetAuthenticator;
   rateLimiter?: AdaptiveRateLimiter;
-  breaker?: CircuitBreaker;
   /** Extra headers computed from the exact body sent, per attempt (e.g. Standard Webhooks signing). */
   sign?: (body: string) => Readonly<Record<string, string>>;
 }
@@ -92,7 +85,6 @@ export async function deliver(
   assertHttpUrl(request.url);
   const marginMs = options.safetyMarginMs ?? 1000;
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
-  const { breaker } = deps;
   let attempts = 0;
   let transientFailures = 0;
   let refreshedAfter401 = false;
@@ -105,7 +97,6 @@ export async function deliver(
     );
 
   for (;;) {
-    if (breaker?.state === 'open') throw circuitOpen(attempts, giveUp);
     const attemptTimeoutMs = Math.min(options.timeoutMs, deps.remainingTimeMs() - marginMs);
     if (attemptTimeoutMs <= 0) throw giveUp('no time left in this invocation for another attempt');
 
@@ -113,7 +104,6 @@ export async function deliver(
       timeoutMs: attemptTimeoutMs,
       mayRefreshAfter401: !refreshedAfter401,
       attemptsBefore: attempts,
-      giveUp,
     });
     attempts += result.sent ? 1 : 0;
     if (result.kind === 'delivered') return { status: result.status, attempts };
@@ -145,10 +135,9 @@ interface AttemptContext {
   readonly timeoutMs: number;
   readonly mayRefreshAfter401: boolean;
   readonly attemptsBefore: number;
-  readonly giveUp: (why: string, cause?: unknown) => TransientDeliveryError;
 }
 
-/** One request. Throws PermanentDeliveryError, CircuitOpenError, or what is not a delivery failure. */
+/** One request. Throws PermanentDeliveryError, or what is not a delivery failure. */
 async function attempt(
   request: DeliveryRequest,
   body: string,
@@ -156,7 +145,7 @@ async function attempt(
   options: DeliveryOptions,
   context: AttemptContext,
 ): Promise<AttemptResult> {
-  const { authenticator, breaker, rateLimiter } = deps;
+  const { authenticator, rateLimiter } = deps;
   let authHeaders: Record<string, string>;
   try {
     authHeaders = await authenticator.headers();
@@ -166,7 +155,6 @@ async function attempt(
     return { kind: 'transient', sent: false, outcome: { description, cause: error } };
   }
 
-  if (breaker && !breaker.allowRequest()) throw circuitOpen(context.attemptsBefore, context.giveUp);
   // The slot is taken right before sending: auth lookups in between would bunch requests together.
   await rateLimiter?.acquire();
   let response: Response;
@@ -178,7 +166,6 @@ async function attempt(
       signal: AbortSignal.timeout(Math.ceil(context.timeoutMs)),
     });
   } catch (error) {
-    breaker?.recordFailure();
     if (!isTransientRequestError(error)) throw error;
     return {
       kind: 'transient',
@@ -190,13 +177,11 @@ async function attempt(
   const { status } = response;
   const kind = classifyStatus(status, options.retryableStatuses);
   if (kind === 'success') {
-    breaker?.recordSuccess();
     rateLimiter?.onSuccess();
     await discard(response);
     return { kind: 'delivered', sent: true, status };
   }
   if (kind === 'permanent') {
-    breaker?.recordSuccess(); // the target is up; it refuses this request
     // A 401 may mean a stale token or a rotated secret: one more try with fresh credentials.
     if (status === 401 && context.mayRefreshAfter401 && (await authenticator.onUnauthorized(authHeaders))) {
       await discard(response);
@@ -210,7 +195,6 @@ async function attempt(
     });
   }
   if (status === 429) rateLimiter?.onThrottled();
-  breaker?.recordFailure();
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), deps.now());
   await discard(response);
   return {
@@ -222,15 +206,6 @@ async function attempt(
       retryAfterMs,
     },
   };
-}
-
-function circuitOpen(
-  attempts: number,
-  giveUp: (why: string, cause?: unknown) => TransientDeliveryError,
-): Error {
-  const error = new CircuitOpenError('circuit open for the target: holding the record back');
-  // Mid-call, our own failures opened it: report them rather than a bare circuit error.
-  return attempts === 0 ? error : giveUp('circuit opened', error);
 }
 
 function serialize(body: unknown): string {

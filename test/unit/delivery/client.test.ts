@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker } from '../../../functions/shared/delivery/circuit-breaker.js';
 import { DEFAULT_RETRYABLE_STATUSES } from '../../../functions/shared/delivery/classify.js';
 import {
   type DeliveryDeps,
@@ -11,7 +10,6 @@ import { TokenRequestError } from '../../../functions/shared/delivery/oauth2.js'
 import type { TargetAuthenticator } from '../../../functions/shared/delivery/target-auth.js';
 import { AdaptiveRateLimiter } from '../../../functions/shared/delivery/token-bucket.js';
 import {
-  CircuitOpenError,
   ConfigurationError,
   PermanentDeliveryError,
   TransientDeliveryError,
@@ -393,68 +391,6 @@ describe('deliver', () => {
     // Assess
     expect(rates).toEqual([10, 5]);
     expect(rateLimiter.currentRate).toBe(5.5);
-  });
-
-  it('fails with CircuitOpenError, sending nothing, while the circuit is open', async () => {
-    // Prepare
-    const clock = fakeClock();
-    const breaker = new CircuitBreaker({
-      failureThreshold: 1,
-      windowMs: 1000,
-      openMs: 60_000,
-      now: clock.now,
-    });
-    breaker.recordFailure();
-    const { deps, target } = setup([respond(200)], { breaker });
-
-    // Act
-    const error = await failure(deliver(request, deps, options));
-
-    // Assess
-    expect(error).toBeInstanceOf(CircuitOpenError);
-    expect(target.requests).toHaveLength(0);
-  });
-
-  it('opens the circuit on repeated transient failures and stops retrying', async () => {
-    // Prepare
-    const { deps, clock, target } = setup([respond(503), respond(503), respond(200)]);
-    const breaker = new CircuitBreaker({
-      failureThreshold: 2,
-      windowMs: 10_000,
-      openMs: 60_000,
-      now: clock.now,
-    });
-    deps.breaker = breaker;
-
-    // Act
-    const error = await failure(deliver(request, deps, { ...options, maxAttempts: 5 }));
-
-    // Assess
-    expect(error).toBeInstanceOf(TransientDeliveryError);
-    expect((error as TransientDeliveryError).details).toMatchObject({ status: 503, attempts: 2 });
-    expect((error as Error).cause).toBeInstanceOf(CircuitOpenError);
-    expect(breaker.state).toBe('open');
-    expect(target.remaining()).toBe(1);
-  });
-
-  it('closes a half-open circuit when the probe delivers', async () => {
-    // Prepare
-    const clock = fakeClock();
-    const breaker = new CircuitBreaker({
-      failureThreshold: 1,
-      windowMs: 1000,
-      openMs: 60_000,
-      now: clock.now,
-    });
-    breaker.recordFailure();
-    clock.advance(60_000);
-    const { deps } = setup([respond(200)], { breaker });
-
-    // Act
-    await deliver(request, deps, options);
-
-    // Assess
-    expect(breaker.state).toBe('closed');
   });
 
   it('fails when the body cannot be serialised, before any request', async () => {
