@@ -1,0 +1,358 @@
+/**
+ * What the stack, the functions, the sandbox, the CLI and the benchmarks must agree on, written once:
+ * the environment variables of each function (a typed builder for the constructs, a typed parser for
+ * the handlers), the metric names and dimensions, and the DynamoDB key prefixes.
+ *
+ * CDK-free and dependency-free: it is bundled into every function.
+ */
+import type { ResolvedIntegration } from '../../integrations/resolve.js';
+import { ConfigurationError } from './errors.js';
+
+// ── Environment ─────────────────────────────────────────────────────────────────────────────────
+
+/** Every environment variable a Hookyard function reads. */
+export const ENV = {
+  stage: 'STAGE',
+  integration: 'INTEGRATION',
+  /** Powertools reads it for the logger's and metrics' `service`. */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
+  queueUrl: 'QUEUE_URL',
+  deadLetterQueueUrl: 'DLQ_URL',
+  table: 'IDEMPOTENCY_TABLE',
+  signingSecretId: 'SIGNING_SECRET_ID',
+  /** How long a function caches what it read from Secrets Manager. */
+  secretCacheSeconds: 'SECRETS_TTL_SECONDS',
+  targetUrl: 'TARGET_URL',
+  targetTokenUrl: 'TARGET_TOKEN_URL',
+  targetSecretId: 'TARGET_SECRET_ID',
+  deliverySigningSecretId: 'DELIVERY_SIGNING_SECRET_ID',
+  /** Every delivery setting of the transformer, as JSON (`DeliverySettings`). */
+  deliverySettings: 'DELIVERY_SETTINGS',
+  breakerFunctionName: 'BREAKER_FUNCTION_NAME',
+  eventSourceMappingId: 'EVENT_SOURCE_MAPPING_ID',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** What every function gets. */
+export interface CommonEnv {
+  readonly stage: string;
+  readonly integration: string;
+}
+
+export interface IngestEnv extends CommonEnv {
+  readonly queueUrl: string;
+  readonly signingSecretId: string;
+  readonly secretCacheSeconds: number;
+}
+
+/** How the transformer talks to its target: the one road every delivery setting takes. */
+export interface DeliverySettings {
+  readonly method: 'POST' | 'PUT' | 'PATCH';
+  /** Per-attempt timeout. */
+  readonly timeoutSeconds: number;
+  /** Requests per second the target accepts from us, all consumers together. */
+  readonly rateLimitPerSecond: number;
+  /** The event source mapping's MaximumConcurrency: how many consumers share the rate. */
+  readonly maxConcurrency: number;
+  readonly retryableStatuses: readonly number[];
+  readonly maxAttemptsPerReceive: number;
+  readonly backoff: { readonly baseMs: number; readonly capMs: number };
+  readonly redelivery: { readonly baseSeconds: number; readonly capSeconds: number };
+  readonly circuit: {
+    readonly failureThreshold: number;
+    readonly openSeconds: number;
+    readonly maxOpenSeconds: number;
+  };
+}
+
+/** The delivery settings of a resolved registry entry (what the construct puts in the environment). */
+export function deliverySettingsOf(i: ResolvedIntegration): DeliverySettings {
+  return {
+    method: i.target.method,
+    timeoutSeconds: i.target.timeoutSeconds,
+    rateLimitPerSecond: i.target.rateLimitPerSecond,
+    maxConcurrency: i.delivery.maxConcurrency,
+    retryableStatuses: [...i.target.retryableStatuses],
+    maxAttemptsPerReceive: i.delivery.maxAttemptsPerReceive,
+    backoff: { baseMs: i.delivery.backoffBaseMs, capMs: i.delivery.backoffCapMs },
+    redelivery: {
+      baseSeconds: i.delivery.redeliveryBaseSeconds,
+      capSeconds: i.delivery.redeliveryCapSeconds,
+    },
+    circuit: {
+      failureThreshold: i.delivery.circuitBreaker.failureThreshold,
+      openSeconds: i.delivery.circuitBreaker.openSeconds,
+      maxOpenSeconds: i.delivery.circuitBreaker.maxOpenSeconds,
+    },
+  };
+}
+
+export interface TransformerEnv extends CommonEnv {
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly table: string;
+  readonly targetUrl: string;
+  /** Set when the target's auth is OAuth2 client credentials. */
+  readonly targetTokenUrl?: string;
+  /** Set when the target needs credentials. */
+  readonly targetSecretId?: string;
+  /** Set when deliveries are signed (Standard Webhooks) for the target to verify. */
+  readonly deliverySigningSecretId?: string;
+  readonly secretCacheSeconds: number;
+  readonly breakerFunctionName: string;
+  readonly delivery: DeliverySettings;
+}
+
+export interface BreakerEnv extends CommonEnv {
+  readonly table: string;
+  readonly eventSourceMappingId: string;
+}
+
+function common(v: CommonEnv): Record<string, string> {
+  return { [ENV.stage]: v.stage, [ENV.integration]: v.integration, [ENV.serviceName]: SERVICE_NAME };
+}
+
+function optional(name: string, value: string | undefined): Record<string, string> {
+  return value === undefined ? {} : { [name]: value };
+}
+
+/** The ingest function's environment (values may be CloudFormation tokens). */
+export function ingestEnvironment(v: IngestEnv): Record<string, string> {
+  return {
+    ...common(v),
+    [ENV.queueUrl]: v.queueUrl,
+    [ENV.signingSecretId]: v.signingSecretId,
+    [ENV.secretCacheSeconds]: String(v.secretCacheSeconds),
+  };
+}
+
+/** The transformer's environment (values may be CloudFormation tokens). */
+export function transformerEnvironment(v: TransformerEnv): Record<string, string> {
+  return {
+    ...common(v),
+    [ENV.queueUrl]: v.queueUrl,
+    [ENV.deadLetterQueueUrl]: v.deadLetterQueueUrl,
+    [ENV.table]: v.table,
+    [ENV.targetUrl]: v.targetUrl,
+    ...optional(ENV.targetTokenUrl, v.targetTokenUrl),
+    ...optional(ENV.targetSecretId, v.targetSecretId),
+    ...optional(ENV.deliverySigningSecretId, v.deliverySigningSecretId),
+    [ENV.secretCacheSeconds]: String(v.secretCacheSeconds),
+    [ENV.breakerFunctionName]: v.breakerFunctionName,
+    [ENV.deliverySettings]: JSON.stringify(v.delivery),
+  };
+}
+
+/** The breaker function's environment (values may be CloudFormation tokens). */
+export function breakerEnvironment(v: BreakerEnv): Record<string, string> {
+  return {
+    ...common(v),
+    [ENV.table]: v.table,
+    [ENV.eventSourceMappingId]: v.eventSourceMappingId,
+  };
+}
+
+/** Reads one function's variables; every problem is reported at once, at init. */
+class EnvReader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  text(name: EnvName): string {
+    const value = this.env[name];
+    if (!value) this.problems.push(`${name} is not set`);
+    return value ?? '';
+  }
+
+  optionalText(name: EnvName): string | undefined {
+    return this.env[name] || undefined;
+  }
+
+  number(name: EnvName, fallback: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) this.problems.push(`${name} is not a number ≥ 0: '${raw}'`);
+    return value;
+  }
+
+  json<T>(name: EnvName, check: (value: unknown) => string[]): T {
+    const raw = this.text(name);
+    if (!raw) return undefined as T;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      this.problems.push(`${name} is not JSON`);
+      return undefined as T;
+    }
+    this.problems.push(...check(value).map((p) => `${name}: ${p}`));
+    return value as T;
+  }
+
+  common(): CommonEnv {
+    return { stage: this.text(ENV.stage), integration: this.text(ENV.integration) };
+  }
+
+  done<T>(value: T, fn: string): T {
+    if (this.problems.length > 0) {
+      throw new ConfigurationError(`${fn} environment: ${this.problems.join('; ')}`);
+    }
+    return value;
+  }
+}
+
+/** Default of `secretCacheSeconds` when the variable is absent (tests, older templates). */
+const DEFAULT_SECRET_CACHE_SECONDS = 300;
+
+export function parseIngestEnv(env: Env = process.env): IngestEnv {
+  const r = new EnvReader(env);
+  return r.done(
+    {
+      ...r.common(),
+      queueUrl: r.text(ENV.queueUrl),
+      signingSecretId: r.text(ENV.signingSecretId),
+      secretCacheSeconds: r.number(ENV.secretCacheSeconds, DEFAULT_SECRET_CACHE_SECONDS),
+    },
+    'ingest',
+  );
+}
+
+export function parseTransformerEnv(env: Env = process.env): TransformerEnv {
+  const r = new EnvReader(env);
+  return r.done(
+    {
+      ...r.common(),
+      queueUrl: r.text(ENV.queueUrl),
+      deadLetterQueueUrl: r.text(ENV.deadLetterQueueUrl),
+      table: r.text(ENV.table),
+      targetUrl: r.text(ENV.targetUrl),
+      targetTokenUrl: r.optionalText(ENV.targetTokenUrl),
+      targetSecretId: r.optionalText(ENV.targetSecretId),
+      deliverySigningSecretId: r.optionalText(ENV.deliverySigningSecretId),
+      secretCacheSeconds: r.number(ENV.secretCacheSeconds, DEFAULT_SECRET_CACHE_SECONDS),
+      breakerFunctionName: r.text(ENV.breakerFunctionName),
+      delivery: r.json<DeliverySettings>(ENV.deliverySettings, deliverySettingsProblems),
+    },
+    'transformer',
+  );
+}
+
+export function parseBreakerEnv(env: Env = process.env): BreakerEnv {
+  const r = new EnvReader(env);
+  return r.done(
+    {
+      ...r.common(),
+      table: r.text(ENV.table),
+      eventSourceMappingId: r.text(ENV.eventSourceMappingId),
+    },
+    'breaker',
+  );
+}
+
+/** The transformer's settings with some values changed (tests and the sandbox shorten timings). */
+export function withDeliverySettings(
+  env: Readonly<Record<string, string>>,
+  change: (settings: DeliverySettings) => DeliverySettings,
+): Record<string, string> {
+  const current = JSON.parse(env[ENV.deliverySettings] ?? 'null') as DeliverySettings | null;
+  if (!current) throw new ConfigurationError(`${ENV.deliverySettings} is not set`);
+  return { ...env, [ENV.deliverySettings]: JSON.stringify(change(current)) };
+}
+
+function deliverySettingsProblems(value: unknown): string[] {
+  if (typeof value !== 'object' || value === null) return ['not an object'];
+  const v = value as Record<string, unknown>;
+  const problems: string[] = [];
+  const num = (path: string, x: unknown, min = 0) => {
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < min)
+      problems.push(`${path} must be a number ≥ ${min}`);
+  };
+  if (!['POST', 'PUT', 'PATCH'].includes(v.method as string))
+    problems.push('method must be POST, PUT or PATCH');
+  num('timeoutSeconds', v.timeoutSeconds, 0.001);
+  num('rateLimitPerSecond', v.rateLimitPerSecond, 0.001);
+  num('maxConcurrency', v.maxConcurrency, 1);
+  num('maxAttemptsPerReceive', v.maxAttemptsPerReceive, 1);
+  if (!Array.isArray(v.retryableStatuses) || !v.retryableStatuses.every((s) => Number.isInteger(s)))
+    problems.push('retryableStatuses must be a list of status codes');
+  const group = (name: string, keys: string[]) => {
+    const g = v[name] as Record<string, unknown> | undefined;
+    if (typeof g !== 'object' || g === null) return problems.push(`${name} must be an object`);
+    for (const key of keys) num(`${name}.${key}`, g[key]);
+  };
+  group('backoff', ['baseMs', 'capMs']);
+  group('redelivery', ['baseSeconds', 'capSeconds']);
+  group('circuit', ['failureThreshold', 'openSeconds', 'maxOpenSeconds']);
+  return problems;
+}
+
+// ── Metrics ─────────────────────────────────────────────────────────────────────────────────────
+
+export const METRICS_NAMESPACE = 'Hookyard';
+/** The `service` dimension (Powertools' service name) of every custom metric. */
+export const SERVICE_NAME = 'hookyard';
+
+/** The functions that emit custom metrics. */
+export type EmittingFunction = 'ingest' | 'transformer' | 'breaker';
+
+/**
+ * Every custom metric: its name, the function that emits it, and the dimensions it carries besides
+ * `service` and `integration` (Powertools adds `service`; every function adds `integration`).
+ */
+export const METRICS = {
+  webhooksAccepted: { name: 'WebhooksAccepted', emittedBy: 'ingest', dimensions: [] },
+  /** One per rejection, with its `reason` (see `REJECTION_REASONS`). */
+  webhooksRejected: { name: 'WebhooksRejected', emittedBy: 'ingest', dimensions: ['reason'] },
+  ingestFailures: { name: 'IngestFailures', emittedBy: 'ingest', dimensions: [] },
+  eventsDelivered: { name: 'EventsDelivered', emittedBy: 'transformer', dimensions: [] },
+  deliveryFailures: { name: 'DeliveryFailures', emittedBy: 'transformer', dimensions: [] },
+  eventsDeadLettered: { name: 'EventsDeadLettered', emittedBy: 'transformer', dimensions: [] },
+  duplicatesSkipped: { name: 'DuplicatesSkipped', emittedBy: 'transformer', dimensions: [] },
+  recordsHeldBack: { name: 'RecordsHeldBack', emittedBy: 'transformer', dimensions: [] },
+  circuitOpened: { name: 'CircuitOpened', emittedBy: 'transformer', dimensions: [] },
+  /** 1 while the circuit is open, else 0; published by every breaker check. */
+  circuitOpen: { name: 'CircuitOpen', emittedBy: 'breaker', dimensions: [] },
+} as const satisfies Record<
+  string,
+  { name: string; emittedBy: EmittingFunction; dimensions: readonly MetricDimension[] }
+>;
+
+export type MetricKey = keyof typeof METRICS;
+export type MetricName = (typeof METRICS)[MetricKey]['name'];
+
+export const DIMENSIONS = { service: 'service', integration: 'integration', reason: 'reason' } as const;
+export type MetricDimension = (typeof DIMENSIONS)[keyof typeof DIMENSIONS];
+
+/** Values of the `reason` dimension of `WebhooksRejected` that alarms and dashboards watch. */
+export const REJECTION_REASONS = {
+  badSignature: 'bad-signature',
+  staleTimestamp: 'stale-timestamp',
+  schemaMismatch: 'schema-mismatch',
+} as const;
+
+// ── DynamoDB keys ───────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The keys an integration's items have in the shared idempotency table. The prefixes scope IAM
+ * (`dynamodb:LeadingKeys`) to one integration, so they must never change once deployed.
+ */
+export function tableKeys(integration: string) {
+  const idempotency = `hookyard.${integration}`;
+  const failure = `hookyard-failure.${integration}#`;
+  const circuit = `hookyard-breaker.${integration}#`;
+  return {
+    /** Powertools idempotency's `keyPrefix`; it writes `<prefix>#<hash of the key>`. */
+    idempotencyPrefix: idempotency,
+    /** The last failure of an event (for `dlq show` and `trace`). */
+    failure: (eventId: string) => `${failure}${eventId}`,
+    /** The shared circuit state. */
+    circuit: `${circuit}circuit`,
+    /** Leading keys per function, for IAM. */
+    leadingKeys: {
+      transformer: [`${idempotency}#`, failure, circuit],
+      breaker: [circuit],
+    },
+  } as const;
+}
