@@ -10,6 +10,11 @@ export const ATTR = {
   eventId: 'event-id',
   receivedAt: 'received-at',
   schemaVersion: 'schema-version',
+  /**
+   * What the transformer is idempotent on: the event id where the signature covers it, else a digest
+   * of the signed bytes (so a replay under a fresh, unsigned id is still a duplicate). Set by ingest.
+   */
+  idempotencyKey: 'idempotency-key',
   /** Set on messages the transformer dead-letters itself (permanent failures). */
   errorClass: 'error-class',
   errorReason: 'error-reason',
@@ -24,6 +29,8 @@ export interface EventEnvelope {
   readonly eventId: string;
   readonly receivedAt: string;
   readonly schemaVersion: string;
+  /** @default - the event id (messages queued before ingest set it) */
+  readonly idempotencyKey?: string;
 }
 
 const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
@@ -34,6 +41,7 @@ export function envelopeAttributes(envelope: EventEnvelope): Record<string, Mess
     [ATTR.eventId]: text(envelope.eventId),
     [ATTR.receivedAt]: text(envelope.receivedAt),
     [ATTR.schemaVersion]: text(envelope.schemaVersion),
+    ...(envelope.idempotencyKey ? { [ATTR.idempotencyKey]: text(envelope.idempotencyKey) } : {}),
   };
 }
 
@@ -48,7 +56,8 @@ export function readEnvelope(record: SQSRecord): EventEnvelope | { readonly miss
   if (!eventId) return { missing: ATTR.eventId };
   if (!receivedAt) return { missing: ATTR.receivedAt };
   if (!schemaVersion) return { missing: ATTR.schemaVersion };
-  return { integration, eventId, receivedAt, schemaVersion };
+  const idempotencyKey = get(ATTR.idempotencyKey);
+  return { integration, eventId, receivedAt, schemaVersion, ...(idempotencyKey ? { idempotencyKey } : {}) };
 }
 
 export interface FailureDetails {
