@@ -27,6 +27,19 @@ const TARGET_AUTH_TYPES: readonly TargetAuth['type'][] = [
 const DEFAULT_RETRYABLE_STATUSES = [408, 425, 429, 500, 502, 503, 504] as const;
 /** SQS's largest message is 1 MiB; leave room for the message attributes. */
 const MAX_BODY_BYTES_LIMIT = 1_000_000;
+/** The longest a signing secret removed from AWSCURRENT may still be accepted (the cache TTL's cap). */
+export const MAX_SIGNING_SECRET_CACHE_SECONDS = 300;
+
+/** What an integration's signature covers, which decides how replays are caught. */
+export interface ReplayProtection {
+  /**
+   * The event id is signed (Standard Webhooks' `webhook-id`, or a field of the signed body): it is the
+   * idempotency key. When false, a replay can bring a fresh id, so the key is a digest of the signed body.
+   */
+  readonly eventIdSigned: boolean;
+  /** A signed timestamp is checked: a replay older than the tolerance is refused (`stale-timestamp`). */
+  readonly signedTimestamp: boolean;
+}
 
 export interface ResolvedIntegration {
   readonly definition: AnyIntegration;
@@ -36,6 +49,7 @@ export interface ResolvedIntegration {
   readonly toleranceSeconds: number;
   readonly maxBodyBytes: number;
   readonly secretCacheSeconds: number;
+  readonly replayProtection: ReplayProtection;
   readonly target: {
     readonly url: string;
     readonly method: 'POST' | 'PUT' | 'PATCH';
@@ -95,17 +109,32 @@ function defaultEventId(scheme: SignatureScheme): EventIdSource {
   }
 }
 
+function replayProtectionOf(scheme: SignatureScheme, eventId: EventIdSource): ReplayProtection {
+  if (scheme.type === 'api-key') return { eventIdSigned: false, signedTimestamp: false };
+  // Every other scheme signs the body; Standard Webhooks also signs its webhook-id header.
+  const eventIdSigned =
+    'bodyField' in eventId ||
+    (scheme.type === 'standard-webhooks' && eventId.header.toLowerCase() === 'webhook-id');
+  const signedTimestamp =
+    scheme.type === 'standard-webhooks' ||
+    scheme.type === 'stripe' ||
+    (scheme.type === 'hmac' && Boolean(scheme.timestampHeader));
+  return { eventIdSigned, signedTimestamp };
+}
+
 /** Resolve one integration for a stage, without validating it (see `validateIntegrations`). */
 export function resolveIntegration(definition: AnyIntegration, stage: string): ResolvedIntegration {
   const { source, target, delivery = {}, alarms = {}, endpoint = {} } = definition;
   const functionTimeoutSeconds = delivery.functionTimeoutSeconds ?? 30;
   const rateLimitPerSecond = target.rateLimitPerSecond ?? 10;
   const auth = target.auth;
+  const eventId = source.eventId ?? defaultEventId(source.signature);
   return {
     definition,
     name: definition.name,
     signature: source.signature,
-    eventId: source.eventId ?? defaultEventId(source.signature),
+    eventId,
+    replayProtection: replayProtectionOf(source.signature, eventId),
     toleranceSeconds: source.toleranceSeconds ?? 300,
     maxBodyBytes: source.maxBodyBytes ?? 256 * 1024,
     secretCacheSeconds: source.secretCacheSeconds ?? 300,
@@ -282,9 +311,17 @@ const RULES: readonly Rule[] = [
       : `delivery.circuitBreaker failureThreshold ${c.failureThreshold} (1-1000), openSeconds ${c.openSeconds} (≥ 1), maxOpenSeconds ${c.maxOpenSeconds} (≥ openSeconds), checkEveryMinutes ${c.checkEveryMinutes} (1-60) out of range`;
   },
   (r) =>
-    between(r.secretCacheSeconds, 0, 3600) && between(r.target.secretCacheSeconds, 0, 3600)
+    between(r.secretCacheSeconds, 0, MAX_SIGNING_SECRET_CACHE_SECONDS)
       ? undefined
-      : `secretCacheSeconds (source ${r.secretCacheSeconds}, target ${r.target.secretCacheSeconds}) must be 0-3600`,
+      : `source.secretCacheSeconds ${r.secretCacheSeconds} must be 0-${MAX_SIGNING_SECRET_CACHE_SECONDS} (a removed signing secret is accepted until the cache expires)`,
+  (r) =>
+    between(r.target.secretCacheSeconds, 0, 3600)
+      ? undefined
+      : `target.secretCacheSeconds ${r.target.secretCacheSeconds} must be 0-3600`,
+  (r) =>
+    r.replayProtection.signedTimestamp || r.definition.source.acknowledgeReplayRisk?.trim()
+      ? undefined
+      : `signature '${r.signature.type}' signs no timestamp, so a captured webhook is accepted again once its idempotency record expires; set source.acknowledgeReplayRisk to the reason this is acceptable, or use a scheme with a signed timestamp`,
   (r) =>
     r.endpoint.throttle.rateLimit > 0 && r.endpoint.throttle.burstLimit >= 1
       ? undefined

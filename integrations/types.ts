@@ -57,8 +57,19 @@ export interface SourceConfig<P = unknown> {
   readonly schemas: readonly PayloadVersion<P>[];
   /** @default - the scheme's own: `webhook-id`, `x-github-delivery`, Stripe's body `id`, else body `id` */
   readonly eventId?: EventIdSource;
-  /** How long the ingest function caches the signing secret (a failed check re-reads it at once). @default 300 */
+  /**
+   * How long the ingest function caches the signing secret at AWSCURRENT (0-300; AWSPREVIOUS at most
+   * 60 s): a value removed from Secrets Manager stops being accepted within this. A failed check
+   * re-reads it sooner. @default 300
+   */
   readonly secretCacheSeconds?: number;
+  /**
+   * Why it is acceptable that this scheme leaves replay open: it signs no timestamp (`github`, `hmac`
+   * without `timestampHeader`, `api-key`), so a captured webhook is a duplicate only while its
+   * idempotency record lives and is accepted again after. Synth fails for such a scheme without it.
+   * @default - none: synth fails for a scheme without a signed timestamp
+   */
+  readonly acknowledgeReplayRisk?: string;
 }
 
 /** What the mapping knows besides the payload. */

@@ -4,7 +4,15 @@
  * Order matters: size before any work, signature before parsing anything the partner sent.
  */
 import type { ResolvedIntegration } from '../../integrations/resolve.js';
-import { type SignatureFailureReason, verifySignature } from '../shared/signatures/index.js';
+import { REJECTION_REASONS, type RejectionReason } from '../shared/contract.js';
+import {
+  decodeCanonicalBase64,
+  type SignatureFailureReason,
+  sha256Identity,
+  verifySignature,
+} from '../shared/signatures/index.js';
+
+export type { RejectionReason } from '../shared/contract.js';
 
 export interface IngestRequest {
   /** Header names lowercased. */
@@ -14,19 +22,15 @@ export interface IngestRequest {
   readonly receivedAt: Date;
 }
 
-/** Rejection reasons, each counted in the `WebhooksRejected` metric. */
-export type RejectionReason =
-  | 'payload-too-large'
-  | 'bad-signature'
-  | 'stale-timestamp'
-  | 'invalid-json'
-  | 'schema-mismatch'
-  | 'missing-event-id'
-  | 'unsupported-characters';
-
 export interface Accepted {
   readonly accepted: true;
+  /** The partner's id: returned in the 202, logged, sent as the target's `Idempotency-Key`. */
   readonly eventId: string;
+  /**
+   * What the transformer is idempotent on: the event id when the signature covers it, else the
+   * digest of the signed body (`sha256:<hex>`), so a replay under a fresh unsigned id is a duplicate.
+   */
+  readonly idempotencyKey: string;
   readonly schemaVersion: string;
   /** The body exactly as the partner sent it (decoded from base64 if needed), for the queue. */
   readonly body: string;
@@ -67,7 +71,7 @@ function reject(
 
 function signatureRejection(reason: SignatureFailureReason, message: string): Rejected {
   const stale = reason === 'stale-timestamp' || reason === 'future-timestamp';
-  return reject(401, stale ? 'stale-timestamp' : 'bad-signature', message);
+  return reject(401, stale ? REJECTION_REASONS.staleTimestamp : REJECTION_REASONS.badSignature, message);
 }
 
 export function decideIngest(
@@ -78,13 +82,17 @@ export function decideIngest(
   const raw = request.body ?? '';
   // Reject before decoding: base64 is 4 characters per 3 bytes.
   const roughBytes = request.isBase64Encoded ? Math.floor((raw.length * 3) / 4) : Buffer.byteLength(raw);
-  if (roughBytes > integration.maxBodyBytes + 3) {
-    return reject(413, 'payload-too-large', `body exceeds ${integration.maxBodyBytes} bytes`);
+  if (roughBytes > integration.maxBodyBytes + 3) return tooLarge(integration);
+  // One spelling per body: lenient decoding would let many strings stand for the same signed bytes.
+  const bytes = request.isBase64Encoded ? decodeCanonicalBase64(raw) : Buffer.from(raw, 'utf8');
+  if (!bytes) {
+    return reject(
+      400,
+      REJECTION_REASONS.invalidEncoding,
+      'body is flagged base64 but is not canonical base64',
+    );
   }
-  const bytes = request.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > integration.maxBodyBytes) {
-    return reject(413, 'payload-too-large', `body exceeds ${integration.maxBodyBytes} bytes`);
-  }
+  if (bytes.length > integration.maxBodyBytes) return tooLarge(integration);
 
   const verified = verifySignature(
     integration.signature,
@@ -99,12 +107,12 @@ export function decideIngest(
   try {
     payload = JSON.parse(body);
   } catch {
-    return reject(400, 'invalid-json', 'body is not valid JSON');
+    return reject(400, REJECTION_REASONS.invalidJson, 'body is not valid JSON');
   }
   if (SQS_UNSAFE.test(body)) {
     return reject(
       400,
-      'unsupported-characters',
+      REJECTION_REASONS.unsupportedCharacters,
       'body contains characters outside the Unicode ranges queues accept',
     );
   }
@@ -113,7 +121,7 @@ export function decideIngest(
   if (!matched.ok) {
     return reject(
       400,
-      'schema-mismatch',
+      REJECTION_REASONS.schemaMismatch,
       `payload matches no accepted version (${matched.versions})`,
       matched.issues,
     );
@@ -127,11 +135,16 @@ export function decideIngest(
         : `body field ${integration.eventId.bodyField}`;
     return reject(
       400,
-      'missing-event-id',
+      REJECTION_REASONS.missingEventId,
       `event id (${where}) is missing or not 1-128 printable ASCII characters`,
     );
   }
-  return { accepted: true, eventId, schemaVersion: matched.version, body };
+  const idempotencyKey = integration.replayProtection.eventIdSigned ? eventId : sha256Identity(bytes);
+  return { accepted: true, eventId, idempotencyKey, schemaVersion: matched.version, body };
+}
+
+function tooLarge(integration: ResolvedIntegration): Rejected {
+  return reject(413, REJECTION_REASONS.payloadTooLarge, `body exceeds ${integration.maxBodyBytes} bytes`);
 }
 
 type SchemaMatch =

@@ -9,7 +9,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { sqs } from '../shared/aws-clients.js';
-import { numberEnv, requireEnv } from '../shared/env.js';
+import { DIMENSIONS, METRICS, parseIngestEnv, REJECTION_REASONS } from '../shared/contract.js';
 import { jsonResponse, lowercaseHeaders } from '../shared/http.js';
 import { loadIntegration } from '../shared/integration.js';
 import { envelopeAttributes } from '../shared/message.js';
@@ -17,17 +17,16 @@ import { logger, metrics } from '../shared/powertools.js';
 import { refreshSigningSecrets, signingSecrets } from '../shared/secrets.js';
 import { decideIngest, type IngestDecision, type IngestRequest } from './core.js';
 
-const integration = loadIntegration(requireEnv('INTEGRATION'), requireEnv('STAGE'));
-const queueUrl = requireEnv('QUEUE_URL');
-const signingSecretId = requireEnv('SIGNING_SECRET_ID');
-
+const config = parseIngestEnv();
+const integration = loadIntegration(config.integration, config.stage);
+const { queueUrl, signingSecretId } = config;
 /** After a failed check the secret may be re-read this often (a rotation applies within this time). */
-const refreshIntervalMs = numberEnv('SIGNING_SECRET_REFRESH_SECONDS', 30) * 1000;
+const refreshIntervalMs = config.signingSecretRefreshSeconds * 1000;
 
 /** Decide with cached secrets; on a signature failure, re-read them (rate-limited) in case a rotation just happened. */
 async function decide(request: IngestRequest): Promise<IngestDecision> {
   const decision = decideIngest(integration, request, await signingSecrets(signingSecretId));
-  if (decision.accepted || decision.reason !== 'bad-signature') return decision;
+  if (decision.accepted || decision.reason !== REJECTION_REASONS.badSignature) return decision;
   if (!refreshSigningSecrets(signingSecretId, refreshIntervalMs)) return decision;
   return decideIngest(integration, request, await signingSecrets(signingSecretId));
 }
@@ -46,8 +45,8 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   });
 
   if (!decision.accepted) {
-    metrics.addDimension('reason', decision.reason);
-    metrics.addMetric('WebhooksRejected', MetricUnit.Count, 1);
+    metrics.addDimension(DIMENSIONS.reason, decision.reason);
+    metrics.addMetric(METRICS.webhooksRejected.name, MetricUnit.Count, 1);
     logger.warn('webhook rejected', { reason: decision.reason, status: decision.status });
     return jsonResponse(decision.status, decision.response);
   }
@@ -62,13 +61,17 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
       MessageAttributes: envelopeAttributes({
         integration: integration.name,
         eventId: decision.eventId,
+        idempotencyKey: decision.idempotencyKey,
         receivedAt: receivedAt.toISOString(),
         schemaVersion: decision.schemaVersion,
       }),
     }),
   );
-  metrics.addMetric('WebhooksAccepted', MetricUnit.Count, 1);
-  logger.info('webhook accepted', { schemaVersion: decision.schemaVersion });
+  metrics.addMetric(METRICS.webhooksAccepted.name, MetricUnit.Count, 1);
+  logger.info('webhook accepted', {
+    schemaVersion: decision.schemaVersion,
+    idempotencyKey: decision.idempotencyKey,
+  });
   return jsonResponse(202, { id: decision.eventId });
 }
 
@@ -76,7 +79,7 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
 const internalError = () => ({
   onError: async (request: { error: unknown; response: unknown }) => {
     logger.error('ingest failed', request.error as Error);
-    metrics.addMetric('IngestFailures', MetricUnit.Count, 1);
+    metrics.addMetric(METRICS.ingestFailures.name, MetricUnit.Count, 1);
     metrics.publishStoredMetrics();
     request.response = jsonResponse(500, {
       error: 'internal',

@@ -22,6 +22,8 @@ export const ENV = {
   signingSecretId: 'SIGNING_SECRET_ID',
   /** How long a function caches what it read from Secrets Manager. */
   secretCacheSeconds: 'SECRETS_TTL_SECONDS',
+  /** After a failed signature check, how often ingest may re-read its signing secret (tests set 0). */
+  signingSecretRefreshSeconds: 'SIGNING_SECRET_REFRESH_SECONDS',
   targetUrl: 'TARGET_URL',
   targetTokenUrl: 'TARGET_TOKEN_URL',
   targetSecretId: 'TARGET_SECRET_ID',
@@ -45,6 +47,8 @@ export interface IngestEnv extends CommonEnv {
   readonly queueUrl: string;
   readonly signingSecretId: string;
   readonly secretCacheSeconds: number;
+  /** @default 30 - a rotation applies within 30 s; a flood of forged webhooks costs no Secrets Manager calls */
+  readonly signingSecretRefreshSeconds?: number;
 }
 
 /** How the transformer talks to its target: the one road every delivery setting takes. */
@@ -125,6 +129,10 @@ export function ingestEnvironment(v: IngestEnv): Record<string, string> {
     [ENV.queueUrl]: v.queueUrl,
     [ENV.signingSecretId]: v.signingSecretId,
     [ENV.secretCacheSeconds]: String(v.secretCacheSeconds),
+    ...optional(
+      ENV.signingSecretRefreshSeconds,
+      v.signingSecretRefreshSeconds === undefined ? undefined : String(v.signingSecretRefreshSeconds),
+    ),
   };
 }
 
@@ -205,8 +213,11 @@ class EnvReader {
 
 /** Default of `secretCacheSeconds` when the variable is absent (tests, older templates). */
 const DEFAULT_SECRET_CACHE_SECONDS = 300;
+const DEFAULT_SIGNING_SECRET_REFRESH_SECONDS = 30;
 
-export function parseIngestEnv(env: Env = process.env): IngestEnv {
+export function parseIngestEnv(
+  env: Env = process.env,
+): IngestEnv & { readonly signingSecretRefreshSeconds: number } {
   const r = new EnvReader(env);
   return r.done(
     {
@@ -214,9 +225,19 @@ export function parseIngestEnv(env: Env = process.env): IngestEnv {
       queueUrl: r.text(ENV.queueUrl),
       signingSecretId: r.text(ENV.signingSecretId),
       secretCacheSeconds: r.number(ENV.secretCacheSeconds, DEFAULT_SECRET_CACHE_SECONDS),
+      signingSecretRefreshSeconds: r.number(
+        ENV.signingSecretRefreshSeconds,
+        DEFAULT_SIGNING_SECRET_REFRESH_SECONDS,
+      ),
     },
     'ingest',
   );
+}
+
+/** The Secrets Manager cache TTL, for `shared/secrets.ts` (ingest and transformer share it). */
+export function parseSecretCacheSeconds(env: Env = process.env): number {
+  const r = new EnvReader(env);
+  return r.done(r.number(ENV.secretCacheSeconds, DEFAULT_SECRET_CACHE_SECONDS), 'secret cache');
 }
 
 export function parseTransformerEnv(env: Env = process.env): TransformerEnv {
@@ -325,12 +346,19 @@ export type MetricName = (typeof METRICS)[MetricKey]['name'];
 export const DIMENSIONS = { service: 'service', integration: 'integration', reason: 'reason' } as const;
 export type MetricDimension = (typeof DIMENSIONS)[keyof typeof DIMENSIONS];
 
-/** Values of the `reason` dimension of `WebhooksRejected` that alarms and dashboards watch. */
+/** Every value of the `reason` dimension of `WebhooksRejected` (alarms and dashboards watch some). */
 export const REJECTION_REASONS = {
   badSignature: 'bad-signature',
   staleTimestamp: 'stale-timestamp',
   schemaMismatch: 'schema-mismatch',
+  payloadTooLarge: 'payload-too-large',
+  /** A body flagged base64 that is not canonical base64. */
+  invalidEncoding: 'invalid-encoding',
+  invalidJson: 'invalid-json',
+  missingEventId: 'missing-event-id',
+  unsupportedCharacters: 'unsupported-characters',
 } as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 
 // ── DynamoDB keys ───────────────────────────────────────────────────────────────────────────────
 

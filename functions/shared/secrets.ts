@@ -1,13 +1,23 @@
 /**
  * Secrets Manager reads, cached per execution environment so a webhook costs ≈ 0 API calls.
  * A signing secret is read at both AWSCURRENT and AWSPREVIOUS, so a rotation never drops events.
+ *
+ * How long a value that left Secrets Manager keeps working here (README "Signature schemes"): one
+ * read at AWSCURRENT is served for `secretCacheSeconds` (at most 300 for a signing secret, checked at
+ * synth), one at AWSPREVIOUS for at most `ROTATED_OUT_MAX_AGE_SECONDS`, however many checks succeed.
  */
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { secretsManager } from './aws-clients.js';
+import { parseSecretCacheSeconds } from './contract.js';
 import { SecretCache } from './delivery/secret-cache.js';
-import { numberEnv } from './env.js';
 
 type Stage = 'AWSCURRENT' | 'AWSPREVIOUS';
+
+/**
+ * The longest a value read at AWSPREVIOUS is served: a rotated-out (or revoked) signing secret stops
+ * being accepted within this, even while every check succeeds and the cache TTL is longer.
+ */
+export const ROTATED_OUT_MAX_AGE_SECONDS = 60;
 
 async function readSecret(key: string): Promise<string> {
   const [secretId, versionStage] = splitKey(key);
@@ -28,23 +38,28 @@ function splitKey(key: string): [string, Stage] {
   return [key.slice(0, at), key.slice(at + 1) as Stage];
 }
 
-const cache = new SecretCache({
-  ttlMs: numberEnv('SECRETS_TTL_SECONDS', 300) * 1000,
-  now: Date.now,
-  load: readSecret,
-});
+const ttlMs = parseSecretCacheSeconds() * 1000;
+// Date.now is read at each call (not captured), so the clock the tests move is the one used.
+const now = () => Date.now();
+const caches: Record<Stage, SecretCache> = {
+  AWSCURRENT: new SecretCache({ ttlMs, now, load: readSecret }),
+  AWSPREVIOUS: new SecretCache({
+    ttlMs: Math.min(ttlMs, ROTATED_OUT_MAX_AGE_SECONDS * 1000),
+    now,
+    load: readSecret,
+  }),
+};
+
+const cached = (secretId: string, stage: Stage) => caches[stage].get(`${secretId}|${stage}`);
 
 /** The secret's value at AWSCURRENT. */
 export function currentSecret(secretId: string): Promise<string> {
-  return cache.get(`${secretId}|AWSCURRENT`);
+  return cached(secretId, 'AWSCURRENT');
 }
 
 /** Every value a partner may sign with right now: AWSCURRENT, then AWSPREVIOUS if there is one. */
 export async function signingSecrets(secretId: string): Promise<string[]> {
-  const values = await Promise.all([
-    cache.get(`${secretId}|AWSCURRENT`),
-    cache.get(`${secretId}|AWSPREVIOUS`),
-  ]);
+  const values = await Promise.all([cached(secretId, 'AWSCURRENT'), cached(secretId, 'AWSPREVIOUS')]);
   return values.filter((value) => value.length > 0);
 }
 
@@ -55,17 +70,17 @@ const refreshedAt = new Map<string, number>();
  * fresh rotation applies within seconds while a flood of forged webhooks costs no Secrets Manager
  * calls. Returns whether the cache was dropped (and a second check is worth making).
  */
-export function refreshSigningSecrets(secretId: string, minIntervalMs: number, now = Date.now()): boolean {
-  if (now - (refreshedAt.get(secretId) ?? Number.NEGATIVE_INFINITY) < minIntervalMs) return false;
-  refreshedAt.set(secretId, now);
+export function refreshSigningSecrets(secretId: string, minIntervalMs: number, at = now()): boolean {
+  if (at - (refreshedAt.get(secretId) ?? Number.NEGATIVE_INFINITY) < minIntervalMs) return false;
+  refreshedAt.set(secretId, at);
   forgetSecret(secretId);
   return true;
 }
 
 /** Forget cached values, e.g. after a signature failure that a fresh rotation may explain. */
 export function forgetSecret(secretId: string): void {
-  cache.forget(`${secretId}|AWSCURRENT`);
-  cache.forget(`${secretId}|AWSPREVIOUS`);
+  caches.AWSCURRENT.forget(`${secretId}|AWSCURRENT`);
+  caches.AWSPREVIOUS.forget(`${secretId}|AWSPREVIOUS`);
 }
 
 /** Target credentials: a JSON object of strings (`apiKey`, `clientId`/`clientSecret`, `username`/`password`). */

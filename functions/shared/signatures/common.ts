@@ -1,5 +1,5 @@
 /** Pieces shared by the signature schemes: results, constant-time comparison, digests, timestamps. */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface SignedRequest {
   /** Header names lowercased. */
@@ -37,9 +37,30 @@ export function fail(reason: SignatureFailureReason, message: string): VerifyFai
 
 export const BAD_SIGNATURE = fail('bad-signature', 'The signature does not match.');
 
-/** Constant-time equality; buffers of different lengths are unequal (timingSafeEqual would throw). */
+/**
+ * Constant-time equality of two digests; digests of different lengths are unequal (timingSafeEqual
+ * would throw). A digest's length is public (it follows from the algorithm), so the early exit leaks
+ * nothing; for secrets of any length use `safeEqualSecret`.
+ */
 export function safeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** A per-process key, so the digests compared below are of no use outside this comparison. */
+const COMPARISON_KEY = randomBytes(32);
+
+/**
+ * Constant-time equality of secrets of any length: compares HMAC-SHA256 digests (always 32 bytes), so
+ * neither the outcome's timing nor an early length check tells a caller how long the secret is.
+ */
+export function safeEqualSecret(given: string | Uint8Array, expected: string | Uint8Array): boolean {
+  const digest = (value: string | Uint8Array) => createHmac('sha256', COMPARISON_KEY).update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+/** `sha256:<hex>` of some bytes: an identity for signed material that carries no usable id. */
+export function sha256Identity(bytes: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
 export function hmacDigest(
@@ -53,12 +74,22 @@ export function hmacDigest(
 }
 
 const HEX = /^(?:[0-9a-f]{2})+$/i;
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** Decodes a digest strictly: Buffer.from() silently drops bad characters, which would hide garbage. */
 export function decodeDigest(value: string, encoding: 'hex' | 'base64'): Buffer | undefined {
-  const valid = encoding === 'hex' ? HEX.test(value) : BASE64.test(value) && value.length % 4 === 0;
-  return valid ? Buffer.from(value, encoding) : undefined;
+  if (encoding === 'base64') return value === '' ? undefined : decodeCanonicalBase64(value);
+  return HEX.test(value) ? Buffer.from(value, 'hex') : undefined;
+}
+
+/**
+ * Decodes base64 only in its canonical spelling (RFC 4648 §3.5: standard alphabet, padded, trailing
+ * bits zero), else undefined. Buffer.from() accepts other characters, missing padding, the URL-safe
+ * alphabet and non-zero trailing bits, so many strings decode to the same bytes; re-encoding the
+ * result and requiring the same string accepts exactly one spelling per byte string.
+ */
+export function decodeCanonicalBase64(value: string): Buffer | undefined {
+  const bytes = Buffer.from(value, 'base64');
+  return bytes.toString('base64') === value ? bytes : undefined;
 }
 
 /** Unix seconds, digits only (parseInt would accept `12abc`); at most 12 digits keeps it a safe integer. */

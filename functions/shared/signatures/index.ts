@@ -11,6 +11,7 @@ import { verifyStandardWebhook } from './standard-webhooks.js';
 import { verifyStripe } from './stripe.js';
 
 export type { SignatureFailureReason, SignedRequest, VerifyResult } from './common.js';
+export { decodeCanonicalBase64, sha256Identity } from './common.js';
 export { signGithub } from './github.js';
 export { signHmac } from './hmac.js';
 export { signStandardWebhook } from './standard-webhooks.js';

@@ -2,6 +2,7 @@
 import {
   BAD_SIGNATURE,
   checkTimestamp,
+  decodeDigest,
   fail,
   hmacDigest,
   parseUnixSeconds,
@@ -22,8 +23,8 @@ function keyOf(secret: string): Buffer {
   );
 }
 
-function sign(key: Uint8Array, id: string, timestamp: string, body: string | Buffer): string {
-  return hmacDigest('sha256', key, `${id}.${timestamp}.`, body).toString('base64');
+function sign(key: Uint8Array, id: string, timestamp: string, body: string | Buffer): Buffer {
+  return hmacDigest('sha256', key, `${id}.${timestamp}.`, body);
 }
 
 export function verifyStandardWebhook(
@@ -49,11 +50,16 @@ export function verifyStandardWebhook(
     );
   }
   // Other versions (v1a = asymmetric, future ones) are ignored, as the spec requires.
-  const candidates = entries
-    .filter(([version]) => version === 'v1')
-    .map(([, value]) => Buffer.from(value ?? ''));
-  if (candidates.length === 0) {
+  const v1 = entries.filter(([version]) => version === 'v1').map(([, value]) => value ?? '');
+  if (v1.length === 0) {
     return fail('missing-signature', 'The webhook-signature header has no v1 signature.');
+  }
+  const candidates = v1.map((value) => decodeDigest(value, 'base64'));
+  if (candidates.some((candidate) => candidate === undefined)) {
+    return fail(
+      'malformed-signature',
+      'A v1 signature in the webhook-signature header is not canonical base64.',
+    );
   }
 
   const stale = checkTimestamp(timestamp, request.receivedAt, options);
@@ -62,8 +68,8 @@ export function verifyStandardWebhook(
   const matches = secrets.some((secret) => {
     const key = keyOf(secret);
     if (key.length === 0) return false;
-    const expected = Buffer.from(sign(key, id, timestampHeader, request.rawBody));
-    return candidates.some((candidate) => safeEqual(candidate, expected));
+    const expected = sign(key, id, timestampHeader, request.rawBody);
+    return candidates.some((candidate) => candidate !== undefined && safeEqual(candidate, expected));
   });
   return matches ? { ok: true, timestamp } : BAD_SIGNATURE;
 }
@@ -77,6 +83,6 @@ export function signStandardWebhook(
   return {
     'webhook-id': msg.id,
     'webhook-timestamp': timestamp,
-    'webhook-signature': `v1,${sign(keyOf(secret), msg.id, timestamp, msg.body)}`,
+    'webhook-signature': `v1,${sign(keyOf(secret), msg.id, timestamp, msg.body).toString('base64')}`,
   };
 }

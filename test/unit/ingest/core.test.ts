@@ -1,9 +1,17 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { decideIngest, type IngestRequest } from '../../../functions/ingest/core.js';
-import { signStandardWebhook, signStripe } from '../../../functions/shared/signatures/index.js';
+import {
+  signGithub,
+  signHmac,
+  signStandardWebhook,
+  signStripe,
+} from '../../../functions/shared/signatures/index.js';
 import { acmeOrders } from '../../../integrations/acme-orders/index.js';
 import { resolveIntegration } from '../../../integrations/resolve.js';
+import type { SignatureScheme, SourceConfig } from '../../../integrations/types.js';
+import { nudgeBase64 } from '../signatures/fixtures.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const OLD_SECRET = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
@@ -36,7 +44,13 @@ describe('decideIngest', () => {
     // Act
     const decision = decideIngest(integration, signed(sample), [SECRET]);
     // Assess
-    expect(decision).toEqual({ accepted: true, eventId: 'msg_2Kx9', schemaVersion: 'v1', body: sample });
+    expect(decision).toEqual({
+      accepted: true,
+      eventId: 'msg_2Kx9',
+      idempotencyKey: 'msg_2Kx9',
+      schemaVersion: 'v1',
+      body: sample,
+    });
   });
 
   it('decodes a base64 body before verifying and keeps the original bytes', () => {
@@ -144,4 +158,160 @@ describe('decideIngest', () => {
     // Assess
     expect(decision).toMatchObject({ accepted: true, eventId: 'evt_1NG8Du2eZvKYlo2CUI79vXWy' });
   });
+
+  it.each([
+    ['is not valid base64', (b64: string) => `${b64.slice(0, 8)}!${b64.slice(8)}`],
+    ['lacks its padding', (b64: string) => b64.replace(/=+$/, '')],
+    ['uses the URL-safe alphabet', (b64: string) => b64.replaceAll('+', '-').replaceAll('/', '_')],
+    ['has non-canonical trailing bits', (b64: string) => `${b64.slice(0, -2)}${nudgeBase64(b64.at(-2))}=`],
+  ])('fails with 400 when a base64-flagged body %s', (_, respell) => {
+    // Prepare: a body whose canonical base64 has one "=" and both + and /
+    const body = bodyWhoseBase64((b64) => /^[^=]+=$/.test(b64) && b64.includes('+') && b64.includes('/'));
+    const request = signed(body, { base64: true });
+    // Act
+    const decision = decideIngest(integration, { ...request, body: respell(request.body ?? '') }, [SECRET]);
+    // Assess
+    expect(decision).toMatchObject({ accepted: false, status: 400, reason: 'invalid-encoding' });
+  });
+
+  it.each([
+    [
+      'data.created_at',
+      'a timestamp beyond what a date can hold',
+      (d: AcmeData) => ({ ...d, created_at: 8.64e12 + 1 }),
+    ],
+    ['data.updated_at', 'a timestamp after year 9999', (d: AcmeData) => ({ ...d, updated_at: 253402300800 })],
+    ['data.total_cents', 'an amount above the bound', (d: AcmeData) => ({ ...d, total_cents: 1e15 })],
+    ['data.tax_cents', 'an amount below the bound', (d: AcmeData) => ({ ...d, tax_cents: -1e15 })],
+    [
+      'data.items.0.unit_price_cents',
+      'an item price above the bound',
+      (d: AcmeData) => ({ ...d, items: [{ sku: 'X', quantity: 1, unit_price_cents: 2 ** 52 }] }),
+    ],
+  ])(
+    'fails with 400 naming %s for %s, instead of accepting what the mapping cannot map',
+    (path, _, change) => {
+      // Prepare
+      const payload = JSON.parse(sample);
+      payload.data = change(payload.data);
+      // Act
+      const decision = decideIngest(integration, signed(JSON.stringify(payload)), [SECRET]);
+      // Assess
+      expect(decision).toMatchObject({ accepted: false, status: 400, reason: 'schema-mismatch' });
+      if (!decision.accepted) expect(decision.response.issues?.map((i) => i.path)).toEqual([path]);
+    },
+  );
 });
+
+type AcmeData = Record<string, unknown>;
+
+describe('decideIngest idempotency key', () => {
+  const body = JSON.stringify({ ...JSON.parse(sample), id: 'evt_body_1' });
+  const bodyDigest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+  const at = new Date('2026-11-20T10:00:00Z');
+  const withSource = (signature: SignatureScheme, source: Partial<SourceConfig> = {}) =>
+    resolveIntegration(
+      {
+        ...acmeOrders,
+        source: { ...acmeOrders.source, ...source, signature, acknowledgeReplayRisk: 'test' },
+      },
+      'local',
+    );
+  const request = (headers: Record<string, string>): IngestRequest => ({
+    headers,
+    body,
+    isBase64Encoded: false,
+    receivedAt: RECEIVED_AT,
+  });
+  const hmacScheme = { type: 'hmac', header: 'x-signature' } as const;
+  const timedHmac = { ...hmacScheme, timestampHeader: 'x-timestamp' } as const;
+
+  it('is the event id when the signature covers it (Standard Webhooks signs webhook-id)', () => {
+    const decision = decideIngest(integration, signed(sample, { id: 'msg_signed' }), [SECRET]);
+    expect(decision).toMatchObject({ accepted: true, eventId: 'msg_signed', idempotencyKey: 'msg_signed' });
+  });
+
+  it('is the event id when it is read from a signed body (Stripe)', () => {
+    const decision = decideIngest(
+      withSource({ type: 'stripe' }),
+      request(signStripe('whsec_stripe', body, at)),
+      ['whsec_stripe'],
+    );
+    expect(decision).toMatchObject({ accepted: true, eventId: 'evt_body_1', idempotencyKey: 'evt_body_1' });
+  });
+
+  it('is the event id for a generic HMAC whose id is a body field', () => {
+    const decision = decideIngest(withSource(hmacScheme), request(signHmac(hmacScheme, 'k', body)), ['k']);
+    expect(decision).toMatchObject({ accepted: true, eventId: 'evt_body_1', idempotencyKey: 'evt_body_1' });
+  });
+
+  it.each([
+    [
+      'GitHub, a captured webhook re-sent with a fresh X-GitHub-Delivery',
+      { type: 'github' },
+      {},
+      'x-github-delivery',
+    ],
+    [
+      'a generic HMAC with an unsigned id header',
+      hmacScheme,
+      { eventId: { header: 'x-event-id' } },
+      'x-event-id',
+    ],
+    [
+      'a timestamped HMAC with an unsigned id header',
+      timedHmac,
+      { eventId: { header: 'x-event-id' } },
+      'x-event-id',
+    ],
+    [
+      'Standard Webhooks with the id moved to an unsigned header',
+      { type: 'standard-webhooks' },
+      { eventId: { header: 'x-event-id' } },
+      'x-event-id',
+    ],
+  ] as const)(
+    'is the digest of the signed body for %s, so a fresh id is still the same event',
+    (_, scheme, source, idHeader) => {
+      // Prepare: the same signed request twice, each under a fresh unsigned id
+      const resolved = withSource(scheme, source);
+      const headers = signatureHeaders(scheme, body);
+      // Act
+      const first = decideIngest(resolved, request({ ...headers, [idHeader]: 'delivery-1' }), [SECRET]);
+      const replay = decideIngest(resolved, request({ ...headers, [idHeader]: 'delivery-2' }), [SECRET]);
+      // Assess: the partner's ids are kept, the identity is the signed bytes
+      expect(first).toMatchObject({ accepted: true, eventId: 'delivery-1', idempotencyKey: bodyDigest });
+      expect(replay).toMatchObject({ accepted: true, eventId: 'delivery-2', idempotencyKey: bodyDigest });
+    },
+  );
+
+  it('is the digest of the body for an api-key integration (nothing is signed)', () => {
+    const decision = decideIngest(
+      withSource({ type: 'api-key', header: 'x-api-key' }),
+      request({ 'x-api-key': 'key' }),
+      ['key'],
+    );
+    expect(decision).toMatchObject({ accepted: true, eventId: 'evt_body_1', idempotencyKey: bodyDigest });
+  });
+});
+
+function signatureHeaders(scheme: SignatureScheme, body: string): Record<string, string> {
+  switch (scheme.type) {
+    case 'github':
+      return signGithub(SECRET, body);
+    case 'hmac':
+      return signHmac(scheme, SECRET, body, RECEIVED_AT);
+    case 'standard-webhooks':
+      return signStandardWebhook(SECRET, { id: 'msg_signed', timestamp: RECEIVED_AT, body });
+    default:
+      throw new Error(`no signer for ${scheme.type} here`);
+  }
+}
+
+function bodyWhoseBase64(wanted: (b64: string) => boolean): string {
+  for (let i = 0; ; i++) {
+    // "?" and ">" at every offset mod 3 put both "/" and "+" in the encoding; i varies the length.
+    const body = JSON.stringify({ ...JSON.parse(sample), note: `?>?>?>${i}` });
+    if (wanted(Buffer.from(body).toString('base64'))) return body;
+  }
+}

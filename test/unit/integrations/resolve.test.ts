@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { acmeOrders } from '../../../integrations/acme-orders/index.js';
 import { resolveIntegration, validateIntegrations } from '../../../integrations/resolve.js';
-import type { AnyIntegration } from '../../../integrations/types.js';
+import type { AnyIntegration, SignatureScheme } from '../../../integrations/types.js';
 import { buildStack } from '../../support/stack.js';
 
 const withChanges = (changes: Partial<AnyIntegration>): AnyIntegration => ({ ...acmeOrders, ...changes });
@@ -83,6 +83,11 @@ describe('validateIntegrations', () => {
       "name 'Acme Orders' must be 2-40 lowercase letters",
     ],
     [
+      'the signing secret is cached longer than the revocation bound',
+      withChanges({ source: { ...acmeOrders.source, secretCacheSeconds: 301 } }),
+      'source.secretCacheSeconds 301 must be 0-300',
+    ],
+    [
       'the body limit exceeds what SQS carries',
       withChanges({ source: { ...acmeOrders.source, maxBodyBytes: 2_000_000 } }),
       'maxBodyBytes 2000000 must be 1-1000000',
@@ -118,5 +123,67 @@ describe('validateIntegrations', () => {
     expect(() => buildStack('dev', [broken])).toThrow(
       /integration 'acme-orders': delivery.visibilityTimeoutSeconds 120 must be at least 6 x the function timeout \(360\)/,
     );
+  });
+});
+
+describe('replay protection', () => {
+  const withSignature = (
+    signature: SignatureScheme,
+    extra: Partial<AnyIntegration['source']> = {},
+  ): AnyIntegration => withChanges({ source: { ...acmeOrders.source, signature, ...extra } });
+
+  it.each([
+    ['standard-webhooks', { type: 'standard-webhooks' }, {}, { eventIdSigned: true, signedTimestamp: true }],
+    ['stripe', { type: 'stripe' }, {}, { eventIdSigned: true, signedTimestamp: true }],
+    ['github', { type: 'github' }, {}, { eventIdSigned: false, signedTimestamp: false }],
+    [
+      'github with a body id',
+      { type: 'github' },
+      { eventId: { bodyField: 'id' } },
+      { eventIdSigned: true, signedTimestamp: false },
+    ],
+    ['hmac', { type: 'hmac', header: 'x-sig' }, {}, { eventIdSigned: true, signedTimestamp: false }],
+    [
+      'hmac with a timestamp and an id header',
+      { type: 'hmac', header: 'x-sig', timestampHeader: 'x-ts' },
+      { eventId: { header: 'x-id' } },
+      { eventIdSigned: false, signedTimestamp: true },
+    ],
+    ['api-key', { type: 'api-key', header: 'x-key' }, {}, { eventIdSigned: false, signedTimestamp: false }],
+  ] as const)('describes what %s signs', (_, signature, extra, expected) => {
+    expect(resolveIntegration(withSignature(signature, extra), 'dev').replayProtection).toEqual(expected);
+  });
+
+  it.each([
+    ['github', { type: 'github' }],
+    ['hmac without a timestamp header', { type: 'hmac', header: 'x-sig' }],
+    ['api-key', { type: 'api-key', header: 'x-key' }],
+  ] as const)('fails synth for %s unless the replay risk is acknowledged', (_, signature) => {
+    // Act
+    const unacknowledged = () => validateIntegrations([withSignature(signature)], 'dev');
+    const blank = () =>
+      validateIntegrations([withSignature(signature, { acknowledgeReplayRisk: ' ' })], 'dev');
+    const acknowledged = () =>
+      validateIntegrations(
+        [
+          withSignature(signature, {
+            acknowledgeReplayRisk: 'partner offers nothing better; body ids are unique',
+          }),
+        ],
+        'dev',
+      );
+    // Assess
+    const expected = `integration 'acme-orders': signature '${signature.type}' signs no timestamp, so a captured webhook is accepted again once its idempotency record expires; set source.acknowledgeReplayRisk to the reason this is acceptable, or use a scheme with a signed timestamp`;
+    expect(unacknowledged).toThrow(expected);
+    expect(blank).toThrow(expected);
+    expect(acknowledged).not.toThrow();
+  });
+
+  it.each([
+    ['standard-webhooks', { type: 'standard-webhooks' }],
+    ['stripe', { type: 'stripe' }],
+    ['hmac with a timestamp header', { type: 'hmac', header: 'x-sig', timestampHeader: 'x-ts' }],
+  ] as const)('needs no acknowledgement for %s', (_, signature) => {
+    expect(() => validateIntegrations([withSignature(signature)], 'dev')).not.toThrow();
   });
 });

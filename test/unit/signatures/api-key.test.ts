@@ -1,9 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import * as crypto from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
 import { verifySignature } from '../../../functions/shared/signatures/index.js';
 import { OPTIONS, signedRequest } from './fixtures.js';
 
 const SCHEME = { type: 'api-key', header: 'X-Api-Key' } as const;
 const KEY = 'k_live_8f3a2c9e71d4';
+
+// The real timingSafeEqual, watched: which lengths does the comparison see?
+vi.mock('node:crypto', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:crypto')>();
+  return { ...real, timingSafeEqual: vi.fn(real.timingSafeEqual) };
+});
 
 describe('api-key', () => {
   it('accepts the current key', () => {
@@ -41,5 +48,25 @@ describe('api-key', () => {
 
     // Assess
     expect(result).toMatchObject({ ok: false, reason: 'bad-signature' });
+  });
+
+  it.each([
+    ['shorter', 'k'],
+    ['longer', `${KEY}${'x'.repeat(100)}`],
+    ['as long', 'k_live_000000000000'],
+  ])('compares fixed-length digests in constant time when the given key is %s', (_, given) => {
+    // Prepare
+    const timingSafeEqual = vi.mocked(crypto.timingSafeEqual);
+    timingSafeEqual.mockClear();
+
+    // Act
+    const result = verifySignature(SCHEME, signedRequest({ 'x-api-key': given }), [KEY], OPTIONS);
+
+    // Assess: the work done does not depend on whether the lengths match (no early length exit)
+    expect(result).toMatchObject({ ok: false, reason: 'bad-signature' });
+    expect(timingSafeEqual).toHaveBeenCalledTimes(1);
+    const [a, b] = timingSafeEqual.mock.calls[0] ?? [];
+    expect(a?.byteLength).toBe(32);
+    expect(b?.byteLength).toBe(32);
   });
 });

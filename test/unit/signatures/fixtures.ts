@@ -15,3 +15,13 @@ export function signedRequest(
 ): SignedRequest {
   return { headers, rawBody: Buffer.from(body), receivedAt: RECEIVED_AT };
 }
+
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The next character of the base64 alphabet. For the last data character of a canonical encoding
+ * (its trailing bits zero) it keeps the decoded bytes and sets a trailing bit: a non-canonical spelling.
+ */
+export function nudgeBase64(c: string | undefined): string {
+  return BASE64_ALPHABET[BASE64_ALPHABET.indexOf(c ?? 'A') + 1] ?? 'B';
+}

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { signHmac, verifySignature } from '../../../functions/shared/signatures/index.js';
-import { BODY, OPTIONS, RECEIVED_AT, secondsAfter, signedRequest } from './fixtures.js';
+import { BODY, nudgeBase64, OPTIONS, RECEIVED_AT, secondsAfter, signedRequest } from './fixtures.js';
 
 const SECRET = 'partner-hmac-secret';
 const T = RECEIVED_AT.getTime() / 1000;
@@ -130,6 +130,34 @@ describe('hmac', () => {
     expect(result).toMatchObject({ ok: false, reason });
   });
 
+  it.each([
+    // The same digest bytes under another spelling: Buffer.from() would decode each to the real digest.
+    [
+      'the base64 digest has non-canonical trailing bits',
+      (d: string) => `${d.slice(0, -3)}${nudgeBase64(d.at(-3))}==`,
+    ],
+    ['the base64 digest lacks its padding', (d: string) => d.replace(/=+$/, '')],
+    [
+      'the base64 digest uses the URL-safe alphabet',
+      (d: string) => d.replaceAll('+', '-').replaceAll('/', '_'),
+    ],
+    [
+      'the base64 digest has a character outside the alphabet',
+      (d: string) => `${d.slice(0, 10)}*${d.slice(10)}`,
+    ],
+  ])('fails when %s, even though it decodes to the right bytes', (_, respell) => {
+    // Prepare: a digest whose canonical base64 ends in "==" and contains both + and / (found by search)
+    const { body, digest } = base64DigestWith((d) => d.endsWith('==') && d.includes('+') && d.includes('/'));
+    const headers = { 'x-partner-signature': `sha512=${respell(digest)}`, 'x-partner-timestamp': String(T) };
+
+    // Act
+    const result = verifySignature(FULL, signedRequest(headers, body), [SECRET], OPTIONS);
+
+    // Assess
+    expect(respell(digest)).not.toBe(digest);
+    expect(result).toMatchObject({ ok: false, reason: 'malformed-signature' });
+  });
+
   it('fails when signing without a timestamp for a scheme that needs one', () => {
     // Act
     const sign = () => signHmac(FULL, SECRET, BODY);
@@ -138,3 +166,12 @@ describe('hmac', () => {
     expect(sign).toThrow(/needs a timestamp/);
   });
 });
+
+/** The base64 sha512 digest of the first body variant whose digest satisfies `wanted`. */
+function base64DigestWith(wanted: (digest: string) => boolean): { body: string; digest: string } {
+  for (let i = 0; ; i++) {
+    const body = JSON.stringify({ id: `evt_${i}` });
+    const digest = createHmac('sha512', SECRET).update(`${T}.${body}`).digest('base64');
+    if (wanted(digest)) return { body, digest };
+  }
+}

@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { signStandardWebhook, verifySignature } from '../../../functions/shared/signatures/index.js';
-import { BODY, OPTIONS, RECEIVED_AT, secondsAfter, signedRequest } from './fixtures.js';
+import { BODY, nudgeBase64, OPTIONS, RECEIVED_AT, secondsAfter, signedRequest } from './fixtures.js';
 
 const SCHEME = { type: 'standard-webhooks' } as const;
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -204,7 +204,7 @@ describe('standard-webhooks', () => {
       { 'webhook-signature': 'v1a,c2lnbmF0dXJl' },
       'missing-signature',
     ],
-    ['the v1 signature is not base64', { 'webhook-signature': 'v1,!!not-base64!!' }, 'bad-signature'],
+    ['the v1 signature is not base64', { 'webhook-signature': 'v1,!!not-base64!!' }, 'malformed-signature'],
     ['the timestamp is not numeric', { 'webhook-timestamp': 'yesterday' }, 'malformed-signature'],
     ['the timestamp has trailing garbage', { 'webhook-timestamp': '1772366400abc' }, 'malformed-signature'],
     ['the timestamp is empty', { 'webhook-timestamp': '' }, 'missing-timestamp'],
@@ -218,4 +218,33 @@ describe('standard-webhooks', () => {
     // Assess
     expect(result).toMatchObject({ ok: false, reason, message: expect.any(String) });
   });
+
+  it.each([
+    ['has non-canonical trailing bits', (s: string) => `${s.slice(0, -2)}${nudgeBase64(s.at(-2))}=`],
+    ['lacks its padding', (s: string) => s.replace(/=+$/, '')],
+    ['uses the URL-safe alphabet', (s: string) => s.replaceAll('+', '-').replaceAll('/', '_')],
+  ])('fails as malformed when the v1 signature %s, though it decodes to the right bytes', (_, respell) => {
+    // Prepare: a signature whose canonical base64 contains + and / (found by search over ids)
+    const headers = signedWith((signature) => signature.includes('+') && signature.includes('/'));
+    const signature = (headers['webhook-signature'] ?? '').slice('v1,'.length);
+
+    // Act
+    const result = verifySignature(
+      SCHEME,
+      signedRequest({ ...headers, 'webhook-signature': `v1,${respell(signature)}` }),
+      [SECRET],
+      OPTIONS,
+    );
+
+    // Assess
+    expect(Buffer.from(respell(signature), 'base64')).toEqual(Buffer.from(signature, 'base64'));
+    expect(result).toMatchObject({ ok: false, reason: 'malformed-signature' });
+  });
 });
+
+function signedWith(wanted: (signature: string) => boolean): Record<string, string> {
+  for (let i = 0; ; i++) {
+    const headers = signStandardWebhook(SECRET, { id: `msg_${i}`, timestamp: RECEIVED_AT, body: BODY });
+    if (wanted(headers['webhook-signature']?.slice(3) ?? '')) return headers;
+  }
+}
