@@ -179,6 +179,12 @@ describe('replay protection', () => {
     expect(acknowledged).not.toThrow();
   });
 
+  it('fails synth of the stack for a GitHub integration that does not acknowledge the replay risk', () => {
+    expect(() => buildStack('dev', [withSignature({ type: 'github' })])).toThrow(
+      /integration 'acme-orders': signature 'github' signs no timestamp.*source\.acknowledgeReplayRisk/,
+    );
+  });
+
   it.each([
     ['standard-webhooks', { type: 'standard-webhooks' }],
     ['stripe', { type: 'stripe' }],
