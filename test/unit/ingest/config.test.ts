@@ -25,7 +25,10 @@ describe('ingest configuration', () => {
 
   it('fails at init with every problem in one message', () => {
     // Prepare
-    const env = { ...ingestEnvironment(settings), [ENV.signingSecretRefreshSeconds]: 'soon' };
+    const env: Record<string, string> = {
+      ...ingestEnvironment(settings),
+      [ENV.signingSecretRefreshSeconds]: 'soon',
+    };
     delete env[ENV.queueUrl];
     // Act
     const parse = () => parseIngestEnv(env);
