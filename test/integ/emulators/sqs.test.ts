@@ -205,6 +205,45 @@ describe('sqs emulator', () => {
     expect(afterDelete).toEqual({ visible: 0, notVisible: 0 });
   });
 
+  it('accepts characters outside the BMP (an emoji) and refuses what SQS refuses, by code point', async () => {
+    // Prepare
+    const { emulator, sqs } = await start();
+    const { sourceUrl } = await createPair(emulator, sqs, 5);
+    const emoji = JSON.stringify({ note: 'thanks 🎉 — 𝄞' });
+
+    // Act
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: sourceUrl, MessageBody: emoji }));
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: sourceUrl,
+        Entries: [
+          { Id: 'emoji', MessageBody: emoji },
+          { Id: 'lone', MessageBody: 'half an emoji \ud83c' },
+          { Id: 'nonchar', MessageBody: 'U+FFFF \uffff' },
+        ],
+      }),
+    );
+    const single = (body: string) =>
+      sqs.send(new SendMessageCommand({ QueueUrl: sourceUrl, MessageBody: body })).then(
+        () => 'accepted',
+        (error: Error) => error.name.replace('AWS.SimpleQueueService.', ''),
+      );
+    const received = await receiveOne(sqs, sourceUrl);
+
+    // Assess
+    expect(sent.MessageId).toBeDefined();
+    expect(received?.Body).toBe(emoji);
+    expect(batch.Successful?.map((s) => s.Id)).toEqual(['emoji']);
+    expect(batch.Failed?.map((f) => [f.Id, f.Code]).sort()).toEqual([
+      ['lone', 'InvalidMessageContents'],
+      ['nonchar', 'InvalidMessageContents'],
+    ]);
+    expect(await single('half an emoji \ud83c')).toBe('InvalidMessageContents');
+    expect(await single('\udf89 the other half')).toBe('InvalidMessageContents');
+    expect(await single('U+FFFF \uffff')).toBe('InvalidMessageContents');
+    expect(await single('a NUL \u0000')).toBe('InvalidMessageContents');
+  });
+
   it('moves a message to the DLQ once it has been received maxReceiveCount times', async () => {
     // Prepare
     const { emulator, sqs } = await start();
