@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { LOCAL_ACCOUNT } from './aws-local.js';
 import { closeServer, guardRequests, listenOnLoopback, readBody, untrustedRequestRefusal } from './http.js';
 
 /** HTTP APIs accept payloads up to 10 MB. */
@@ -52,7 +53,7 @@ export function toApiGatewayEvent(
     headers,
     ...(url.search ? { queryStringParameters: query } : {}),
     requestContext: {
-      accountId: '000000000000',
+      accountId: LOCAL_ACCOUNT,
       apiId: 'local',
       domainName: headers.host ?? '127.0.0.1',
       domainPrefix: 'local',

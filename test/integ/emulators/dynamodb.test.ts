@@ -12,13 +12,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../../local/aws-local.js';
 import {
   type DynamoEmulator,
   startDynamoEmulator,
   waitForActiveTable,
 } from '../../../local/emulators/dynamodb.js';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const cleanups: (() => Promise<void>)[] = [];
 const TABLE = 'idempotency';
 
@@ -28,7 +28,7 @@ afterEach(async () => {
 
 async function start(dataDir?: string): Promise<{ emulator: DynamoEmulator; ddb: DynamoDBClient }> {
   const emulator = await startDynamoEmulator(dataDir === undefined ? {} : { dataDir });
-  const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials });
+  const ddb = new DynamoDBClient(localClientConfig(emulator.endpoint));
   cleanups.push(async () => {
     ddb.destroy();
     await emulator.stop();

@@ -16,9 +16,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../../local/aws-local.js';
 import { type SqsEmulator, startSqsEmulator } from '../../../local/emulators/sqs.js';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -27,7 +27,7 @@ afterEach(async () => {
 
 async function start(dataDir?: string): Promise<{ emulator: SqsEmulator; sqs: SQSClient }> {
   const emulator = await startSqsEmulator(dataDir === undefined ? {} : { dataDir });
-  const sqs = new SQSClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials });
+  const sqs = new SQSClient(localClientConfig(emulator.endpoint));
   cleanups.push(async () => {
     sqs.destroy();
     await emulator.stop();
