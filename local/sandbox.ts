@@ -83,7 +83,7 @@ export interface SandboxOptions {
   readonly alarmIntervalMs?: number;
   /** Reuse an existing cloud assembly instead of synthesizing (tests that start many sandboxes). */
   readonly assemblyDir?: string;
-  /** Requests/s the sample target accepts. @default - the rate the integration declares */
+  /** Requests/s the sample target accepts. @default - the transformer's delivery settings' rateLimitPerSecond */
   readonly sampleTargetRateLimit?: number;
   /** Change the plan before it runs (tests: shorter timeouts, a wrapped handler). */
   readonly adjust?: (plan: SandboxPlan) => SandboxPlan;
