@@ -9,10 +9,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { signStandardWebhook } from '../functions/shared/signatures/index.js';
+import { integrationView } from '../local/integration-view.js';
 import { isolatedSandboxOptions, startSandbox, synthesizeLocal } from '../local/sandbox.js';
 import type { SandboxPlan } from '../local/stack-template.js';
+import { changeDeliverySettings } from './lib/delivery-settings.js';
+import { depth as depthOf } from './lib/queues.js';
+
+const INTEGRATION = 'acme-orders';
 
 const { values } = parseArgs({
   options: {
@@ -45,14 +50,12 @@ const unmappable = JSON.stringify({
 const mappable = JSON.stringify(fixture);
 
 // Redeliveries after 1 s instead of 30 s, so the run takes a minute, not an hour; the breaker checks every second.
-const quick = (plan: SandboxPlan): SandboxPlan => ({
-  ...plan,
-  functions: plan.functions.map((f) =>
-    f.environment.DLQ_URL
-      ? { ...f, environment: { ...f.environment, REDELIVERY_BASE_SECONDS: '1', CIRCUIT_OPEN_SECONDS: '5' } }
-      : f,
-  ),
-});
+const quick = (plan: SandboxPlan): SandboxPlan =>
+  changeDeliverySettings(plan, INTEGRATION, (s) => ({
+    ...s,
+    redelivery: { ...s.redelivery, baseSeconds: 1 },
+    circuit: { ...s.circuit, openSeconds: 5 },
+  }));
 
 const work = mkdtempSync(join(tmpdir(), 'hookyard-faults-'));
 const lines: string[] = [];
@@ -67,7 +70,8 @@ try {
   const target = sandbox.sampleTarget;
   if (!target) throw new Error('the sandbox has no sample target');
   target.setFaults({ errorRate, latencyMs: 10 });
-  const secret = sandbox.signingSecret('acme-orders');
+  const secret = sandbox.signingSecret(INTEGRATION);
+  const view = integrationView(sandbox.plan, INTEGRATION);
 
   const expectedDead = new Set<string>();
   const started = Date.now();
@@ -75,7 +79,7 @@ try {
     const id = `evt_fault_${i}`;
     const bad = i < Math.round(events * unmappableShare);
     const body = bad ? unmappable : mappable;
-    const response = await fetch(`${sandbox.gatewayUrl}/webhooks/acme-orders`, {
+    const response = await fetch(`${sandbox.gatewayUrl}/webhooks/${INTEGRATION}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -87,38 +91,26 @@ try {
     if (bad) expectedDead.add(id);
   }
 
-  const sqs = new SQSClient({
-    endpoint: sandbox.sqsEndpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const sqs = new SQSClient(sandbox.awsClientConfig(sandbox.sqsEndpoint));
   const depth = async (url: string) => {
-    const out = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(out.Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
+    const d = await depthOf(sqs, url);
+    return d.visible + d.inFlight;
   };
-  const source = sandbox.plan.queues.find((q) => q.deadLetterQueue);
-  const dlq = sandbox.plan.queues.find((q) => !q.deadLetterQueue);
+  const source = view.queue;
+  const dlq = view.deadLetterQueue;
   const delivered = () => new Set(target.received().map((d) => d.idempotencyKey));
   // Done when every accepted event is either delivered or in the DLQ, and the source queue is empty.
   while (Date.now() - started < timeoutMs) {
-    const settled = delivered().size + (await depth(dlq?.url ?? '')) >= events;
-    if (settled && (await depth(source?.url ?? '')) === 0) break;
+    const settled = delivered().size + (await depth(dlq.url)) >= events;
+    if (settled && (await depth(source.url)) === 0) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   const elapsed = (Date.now() - started) / 1000;
   const stats = target.stats();
   const got = delivered();
   const count = (pattern: RegExp) => lines.filter((l) => pattern.test(l)).length;
-  const dlqDepth = await depth(dlq?.url ?? '');
-  const sourceDepth = await depth(source?.url ?? '');
+  const dlqDepth = await depth(dlq.url);
+  const sourceDepth = await depth(source.url);
   const lost = Math.max(0, events - got.size - dlqDepth - sourceDepth);
   const unmappableDelivered = [...expectedDead].filter((id) => got.has(id)).length;
   await sandbox.stop();

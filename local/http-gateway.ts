@@ -1,12 +1,14 @@
 /**
  * The local stand-in for the HTTP API: routes from the template, events in payload format 2.0 as
  * API Gateway builds them (lowercased headers, base64 for binary bodies, `requestContext.timeEpoch`),
- * and the function's result mapped back to the HTTP response.
+ * and the function's result mapped back to the HTTP response. Behind the local trust boundary
+ * (`local/http.ts`): loopback `Host` only, no cross-site requests (a partner posts server-to-server).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { closeServer, listenOnLoopback, readBody } from './http.js';
+import { LOCAL_ACCOUNT } from './aws-local.js';
+import { closeServer, guardRequests, listenOnLoopback, readBody, untrustedRequestRefusal } from './http.js';
 
 /** HTTP APIs accept payloads up to 10 MB. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
@@ -51,7 +53,7 @@ export function toApiGatewayEvent(
     headers,
     ...(url.search ? { queryStringParameters: query } : {}),
     requestContext: {
-      accountId: '000000000000',
+      accountId: LOCAL_ACCOUNT,
       apiId: 'local',
       domainName: headers.host ?? '127.0.0.1',
       domainPrefix: 'local',
@@ -122,5 +124,6 @@ export async function startHttpGateway(opts: {
       send(res, 500, { message: 'Internal Server Error' });
     }
   });
+  guardRequests(server, (req) => untrustedRequestRefusal(req));
   return { url: await listenOnLoopback(server, opts.port), stop: () => closeServer(server) };
 }

@@ -7,9 +7,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export const LOCAL_REGION = 'us-east-1';
-export const LOCAL_ACCOUNT = '000000000000';
+import { ENV } from '../functions/shared/contract.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION, localArn } from './aws-local.js';
 
 interface CfnResource {
   readonly Type: string;
@@ -176,7 +175,7 @@ export class TemplateResolver {
   }
 
   private arn(service: string, resource: string): string {
-    return `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
+    return localArn(service, resource);
   }
 
   /** What `Ref` returns for a resource, as CloudFormation defines it per type. */
@@ -414,8 +413,9 @@ export function planFromTemplate(
   for (const [, res] of ofType(template, 'AWS::Lambda::Url')) {
     const functionLogicalId = logicalIdOf(res.Properties?.TargetFunctionArn);
     const fn = functions.find((f) => f.logicalId === functionLogicalId);
-    if (fn?.environment.INTEGRATION && functionLogicalId) {
-      routes.push({ method: 'POST', path: `/webhooks/${fn.environment.INTEGRATION}`, functionLogicalId });
+    const integration = fn?.environment[ENV.integration];
+    if (integration && functionLogicalId) {
+      routes.push({ method: 'POST', path: `/webhooks/${integration}`, functionLogicalId });
     }
   }
 

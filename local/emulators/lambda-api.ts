@@ -3,9 +3,18 @@
  * breaker), GetEventSourceMapping and UpdateEventSourceMapping (enable/disable), so the real
  * `@aws-sdk/client-lambda` can reach the sandbox's own functions and event source mappings. No npm package emulates
  * Lambda's control plane; the sandbox is the local Lambda, so it answers for its mappings.
+ * Behind the local trust boundary (`local/http.ts`); with `accessKeyId` set, requests must be signed
+ * with it (the sandbox's per-run token): pausing a mapping is a state change.
  */
 import { createServer, type ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, readBody } from '../http.js';
+import {
+  closeServer,
+  guardRequests,
+  type LocalAccessRules,
+  listenOnLoopback,
+  localAwsCheck,
+  readBody,
+} from '../http.js';
 
 export interface LocalEventSourceMapping {
   readonly uuid: string;
@@ -49,12 +58,16 @@ function send(res: ServerResponse, status: number, body: unknown, errorType?: st
   res.end(JSON.stringify(body));
 }
 
-export async function startLambdaApiEmulator(opts: {
-  port?: number;
-  mappings: readonly LocalEventSourceMapping[];
+export interface LambdaApiEmulatorOptions extends LocalAccessRules {
+  readonly port?: number;
+  readonly mappings: readonly LocalEventSourceMapping[];
   /** Undefined when there is no such function. */
-  invoke?: LocalInvoke;
-}): Promise<LambdaApiEmulator> {
+  readonly invoke?: LocalInvoke;
+  /** The access key id every request must be signed with (the sandbox's per-run token). @default - any */
+  readonly accessKeyId?: string;
+}
+
+export async function startLambdaApiEmulator(opts: LambdaApiEmulatorOptions): Promise<LambdaApiEmulator> {
   const byId = new Map(opts.mappings.map((m) => [m.uuid, m]));
   const server = createServer(async (req, res) => {
     const raw = (await readBody(req, 1024 * 1024)) ?? Buffer.alloc(0);
@@ -140,5 +153,6 @@ export async function startLambdaApiEmulator(opts: {
       'InvalidRequestContentException',
     );
   });
+  guardRequests(server, localAwsCheck(opts));
   return { endpoint: await listenOnLoopback(server, opts.port), stop: () => closeServer(server) };
 }

@@ -1,7 +1,9 @@
 /**
  * Local Secrets Manager: nothing on npm emulates it, so this is a small HTTP server speaking the AWS
  * JSON 1.1 protocol well enough for the real `@aws-sdk/client-secrets-manager` (with `endpoint` set;
- * signatures are not checked). Bound to loopback only.
+ * signatures are not checked, but with `accessKeyId` set the access key id they name must be it).
+ * Loopback only, behind the local trust boundary (`local/http.ts`): a wrong `Host` or a cross-site
+ * request is refused, so a web page cannot read secrets through DNS rebinding.
  *
  * Operations: GetSecretValue (`VersionStage` AWSCURRENT by default or AWSPREVIOUS, or `VersionId`),
  * PutSecretValue (the current value becomes AWSPREVIOUS), DescribeSecret. Each secret keeps a current
@@ -14,13 +16,21 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { closeServer, listenOnLoopback, readBody } from '../http.js';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws-local.js';
+import {
+  closeServer,
+  guardRequests,
+  type LocalAccessRules,
+  listenOnLoopback,
+  localAwsCheck,
+  readBody,
+} from '../http.js';
 
-const REGION = 'us-east-1';
-const ACCOUNT_ID = '000000000000';
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface SecretsManagerEmulatorOptions {
+export interface SecretsManagerEmulatorOptions extends LocalAccessRules {
+  /** The access key id every request must be signed with (the sandbox's per-run token). @default - any */
+  readonly accessKeyId?: string;
   /** @default 0 - a free port */
   readonly port?: number;
   /**
@@ -88,7 +98,7 @@ export function secretArn(name: string): string {
     .digest('base64')
     .replace(/[^A-Za-z0-9]/g, '')
     .slice(0, 6);
-  return `arn:aws:secretsmanager:${REGION}:${ACCOUNT_ID}:secret:${name}-${suffix}`;
+  return `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:${name}-${suffix}`;
 }
 
 /** The secrets and their two versions; no I/O. */
@@ -391,6 +401,7 @@ export async function startSecretsManagerEmulator(
     res.end(payload);
   };
 
+  guardRequests(server, localAwsCheck(opts));
   const endpoint = await listenOnLoopback(server, opts.port);
 
   let stopping: Promise<void> | undefined;

@@ -21,6 +21,16 @@
  * `loadFauxqsInternals()` then fails with a message that says so (the persistence test catches it).
  * `fixUpdateMessageReady()` works around a fauxqs persistence bug (see there).
  *
+ * Trust boundary: a Fastify `onRequest` hook runs the local checks (`local/http.ts`: loopback `Host`,
+ * no cross-site request, and with `accessKeyId` set the per-run access key id) before fauxqs sees
+ * the request.
+ *
+ * Message bodies: fauxqs 2.4's character check is not Unicode-aware (a regular expression without
+ * the `u` flag, so the two halves of an emoji's surrogate pair are refused as invalid characters,
+ * and a valid webhook with an emoji failed with a 500 at the ingest). `fixMessageBodyCheck()` gives
+ * it SQS's rule: #x9 | #xA | #xD | #x20–#xD7FF | #xE000–#xFFFD | #x10000–#x10FFFF, by code point (a
+ * lone surrogate and U+FFFF stay refused).
+ *
  * GetQueueAttributes: fauxqs returns expired in-flight messages to the queue only on the next
  * ReceiveMessage, so its counts would lag; a hook settles the timers first.
  *
@@ -31,17 +41,22 @@
  * ApproximateAgeOfOldestMessage (neither has AWS: it is a CloudWatch metric), see `queueMetrics()`;
  * one region per emulator (queues are looked up by name; ARNs carry the clients' signing region).
  */
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { type BuildAppOptions, buildApp } from 'fauxqs';
+import { LOCAL_ACCOUNT as ACCOUNT_ID, LOCAL_REGION } from '../aws-local.js';
+import { type LocalAccessRules, localAwsCheck, refusalBody, refusalHeaders } from '../http.js';
 
-const ACCOUNT_ID = '000000000000';
+/** The characters SQS accepts in a message body, by code point. */
+export const INVALID_SQS_BODY_CHARACTER = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-export interface SqsEmulatorOptions {
+export interface SqsEmulatorOptions extends LocalAccessRules {
+  /** The access key id every request must be signed with (the sandbox's per-run token). @default - any */
+  readonly accessKeyId?: string;
   /** @default 0 - a free port */
   readonly port?: number;
   /** Directory for the SQLite state; created when missing. @default - in memory, lost on stop */
   readonly dataDir?: string;
-  /** Region in queue ARNs when a request's signature does not name one. @default 'us-east-1' */
+  /** Region in queue ARNs when a request's signature does not name one. @default LOCAL_REGION */
   readonly region?: string;
 }
 
@@ -79,6 +94,8 @@ interface FauxqsInternals {
   readonly SnsStore: new () => Stores['snsStore'];
   readonly S3Store: new () => Stores['s3Store'];
   readonly PersistenceManager: new (dataDir: string) => Persistence;
+  /** fauxqs's body check, shared by SendMessage and SendMessageBatch. */
+  readonly INVALID_MESSAGE_BODY_CHAR: RegExp;
 }
 
 let internals: Promise<FauxqsInternals> | undefined;
@@ -98,6 +115,15 @@ function loadFauxqsInternals(): Promise<FauxqsInternals> {
         `fauxqs internals moved: no ${name} in ${path} next to ${entry}; local/emulators/sqs.ts needs an update for this fauxqs version`,
       );
     };
+    const types: Record<string, unknown> = await import(new URL('./sqs/sqsTypes.js', entry).href).catch(
+      () => ({}),
+    );
+    const check = types.INVALID_MESSAGE_BODY_CHAR;
+    if (!(check instanceof RegExp)) {
+      throw new Error(
+        `fauxqs internals moved: no INVALID_MESSAGE_BODY_CHAR in ./sqs/sqsTypes.js next to ${entry}; local/emulators/sqs.ts needs an update for this fauxqs version`,
+      );
+    }
     return {
       SqsStore: (await load('./sqs/sqsStore.js', 'SqsStore')) as FauxqsInternals['SqsStore'],
       SnsStore: (await load('./sns/snsStore.js', 'SnsStore')) as FauxqsInternals['SnsStore'],
@@ -106,6 +132,7 @@ function loadFauxqsInternals(): Promise<FauxqsInternals> {
         './persistence.js',
         'PersistenceManager',
       )) as FauxqsInternals['PersistenceManager'],
+      INVALID_MESSAGE_BODY_CHAR: check,
     };
   })();
   internals.catch(() => {
@@ -115,8 +142,9 @@ function loadFauxqsInternals(): Promise<FauxqsInternals> {
 }
 
 export async function startSqsEmulator(opts: SqsEmulatorOptions = {}): Promise<SqsEmulator> {
-  const region = opts.region ?? 'us-east-1';
+  const region = opts.region ?? LOCAL_REGION;
   const fauxqs = await loadFauxqsInternals();
+  fixMessageBodyCheck(fauxqs.INVALID_MESSAGE_BODY_CHAR);
 
   const sqsStore = new fauxqs.SqsStore();
   const snsStore = new fauxqs.SnsStore();
@@ -138,6 +166,21 @@ export async function startSqsEmulator(opts: SqsEmulatorOptions = {}): Promise<S
 
   const app = buildApp({ logger: false, defaultRegion: region, stores: { sqsStore, snsStore, s3Store } });
   let hostHeader = '';
+  const check = localAwsCheck(opts);
+  // Registered first: refuses before anything else runs (and before the Host is pinned below).
+  app.addHook(
+    'onRequest',
+    async (
+      request: { raw: IncomingMessage },
+      reply: {
+        code(status: number): { headers(h: Record<string, string>): { send(body: string): unknown } };
+      },
+    ) => {
+      const refusal = check(request.raw);
+      if (refusal)
+        return reply.code(refusal.status).headers(refusalHeaders(refusal)).send(refusalBody(refusal));
+    },
+  );
   app.addHook('onRequest', async (request: { headers: IncomingHttpHeaders }) => {
     request.headers.host = hostHeader;
   });
@@ -175,6 +218,15 @@ export async function startSqsEmulator(opts: SqsEmulatorOptions = {}): Promise<S
     },
     stop: () => (stopping ??= app.close().then(() => undefined)),
   };
+}
+
+/**
+ * SQS's body rule, by code point, in place of fauxqs's UTF-16 unit check. fauxqs's SendMessage and
+ * SendMessageBatch call `INVALID_MESSAGE_BODY_CHAR.test(body)` on the one shared RegExp object, so
+ * replacing that object's `test` fixes both. Idempotent.
+ */
+function fixMessageBodyCheck(check: RegExp): void {
+  check.test = (body: string) => INVALID_SQS_BODY_CHARACTER.test(body);
 }
 
 /**

@@ -21,6 +21,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../aws-local.js';
 
 /** Lambda's synchronous invocation payload limit, request and response. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -69,9 +70,9 @@ export interface LocalFunctionOptions {
    * @default 10
    */
   readonly maxConcurrency?: number;
-  /** @default - env.AWS_REGION, else 'us-east-1' */
+  /** @default - env.AWS_REGION, else LOCAL_REGION */
   readonly region?: string;
-  /** The account in `invokedFunctionArn`. @default '000000000000' */
+  /** The account in `invokedFunctionArn`. @default LOCAL_ACCOUNT */
   readonly accountId?: string;
   /**
    * The runtime: `AWS_EXECUTION_ENV`; from `nodejs24.x` on, callback-style handlers (3 parameters)
@@ -250,7 +251,7 @@ function resolveConfig(opts: LocalFunctionOptions): ResolvedConfig {
     throw new Error(`local function '${opts.name}': asset directory ${opts.assetDir} does not exist`);
   }
   const modulePath = resolveHandlerFile(taskRoot, opts.handler);
-  const region = opts.region ?? opts.env.AWS_REGION ?? 'us-east-1';
+  const region = opts.region ?? opts.env.AWS_REGION ?? LOCAL_REGION;
   return {
     name: opts.name,
     taskRoot,
@@ -261,7 +262,7 @@ function resolveConfig(opts: LocalFunctionOptions): ResolvedConfig {
     timeoutMs: opts.timeoutSeconds * 1000,
     memoryMb: opts.memoryMb ?? 128,
     region,
-    functionArn: `arn:aws:lambda:${region}:${opts.accountId ?? '000000000000'}:function:${opts.name}`,
+    functionArn: `arn:aws:lambda:${region}:${opts.accountId ?? LOCAL_ACCOUNT}:function:${opts.name}`,
     runtime: opts.runtime ?? 'nodejs24.x',
     logFormat: opts.logFormat ?? 'Text',
     logLevel: opts.applicationLogLevel ?? 'INFO',

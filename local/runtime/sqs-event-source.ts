@@ -29,6 +29,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttribute, SQSRecord, SQSRecordAttributes } from 'aws-lambda';
+import { LOCAL_REGION } from '../aws-local.js';
 
 /** Lambda's synchronous invocation payload limit. */
 const MAX_EVENT_BYTES = 6 * 1024 * 1024;
@@ -245,7 +246,7 @@ function signal(): { readonly promise: Promise<void>; readonly fire: () => void 
 
 export function startSqsEventSource(opts: SqsEventSourceOptions): SqsEventSource {
   validate(opts);
-  const region = opts.region ?? regionOf(opts.queueArn) ?? 'us-east-1';
+  const region = opts.region ?? regionOf(opts.queueArn) ?? LOCAL_REGION;
   const waitTimeSeconds = opts.waitTimeSeconds ?? 1;
   const report = (error: unknown): void => {
     try {

@@ -11,7 +11,10 @@
  *                              `Retry-After` (seconds) above the declared rate; 401 without valid
  *                              credentials; 400 for a missing key, a body that is not a JSON object or
  *                              an explicit null (the CRM rejects them).
- * Admin routes (never faulted, no auth; loopback only), for tests and for curl in the sandbox:
+ * Admin routes (never faulted), for tests, the CLI and the console. They change state or return
+ * delivered payloads, so they need the per-run admin token: `Authorization: Bearer <adminToken>` or
+ * `x-hookyard-admin-token: <adminToken>` (the sandbox's is in `.hookyard/sandbox.json`); 401 without.
+ * Every route is behind the local trust boundary (`local/http.ts`: loopback Host, not cross-site).
  *   GET  /_admin/stats         counters, see TargetStats
  *   GET  /_admin/received      accepted unique deliveries
  *   GET  /_admin/faults        current faults
@@ -19,8 +22,9 @@
  *   POST /_admin/reset         counters, deliveries, keys, rate windows and faults back to empty
  *   POST /_admin/revoke-tokens every issued token becomes invalid (exercises the 401 → new token path)
  *
- *   curl -s -XPOST localhost:4010/_admin/faults -d '{"status":503}'
+ *   curl -s -XPOST localhost:4010/_admin/faults -H "authorization: Bearer $TOKEN" -d '{"status":503}'
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -42,18 +46,31 @@ export type {
   TargetStats,
 } from './core.js';
 
-import { closeServer, listenOnLoopback, readBody } from '../http.js';
+import {
+  adminTokenRefusal,
+  closeServer,
+  guardRequests,
+  type LocalAccessRules,
+  listenOnLoopback,
+  readBody,
+  untrustedRequestRefusal,
+} from '../http.js';
 
 export { DEFAULTS as SAMPLE_TARGET_DEFAULTS, NO_FAULTS } from './core.js';
 
 export const DELIVERY_PATH = '/v1/contacts/orders';
 export const TOKEN_PATH = '/oauth/token';
+export const ADMIN_PATH_PREFIX = '/_admin/';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
-export interface SampleTargetOptions extends Omit<SampleTargetCoreOptions, 'maxReceivedKept'> {
+export interface SampleTargetOptions
+  extends Omit<SampleTargetCoreOptions, 'maxReceivedKept'>,
+    LocalAccessRules {
   /** @default 0 - a free port */
   readonly port?: number;
+  /** The token the admin routes require. @default - a random one (see `SampleTarget.adminToken`) */
+  readonly adminToken?: string;
 }
 
 export interface SampleTarget {
@@ -61,6 +78,8 @@ export interface SampleTarget {
   readonly url: string;
   /** `${url}/oauth/token`. */
   readonly tokenUrl: string;
+  /** What `/_admin/*` requires as `Authorization: Bearer <adminToken>`. */
+  readonly adminToken: string;
   /** Merges into the current faults; throws on invalid values. */
   setFaults(faults: Partial<Faults>): void;
   stats(): TargetStats;
@@ -75,7 +94,7 @@ export interface SampleTarget {
 export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise<SampleTarget> {
   const problems = validateOptions(opts);
   if (problems.length > 0) throw new Error(`invalid sample target options: ${problems.join('; ')}`);
-  const { port = 0, ...coreOptions } = opts;
+  const { port = 0, adminToken = randomBytes(24).toString('base64url'), allowOrigins, ...coreOptions } = opts;
   const core = new SampleTargetCore(coreOptions);
   const stopped = new AbortController();
 
@@ -133,12 +152,21 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
         res.destroy();
       });
   });
+  guardRequests(
+    server,
+    (req) =>
+      untrustedRequestRefusal(req, { allowOrigins }) ??
+      (new URL(req.url ?? '/', 'http://localhost').pathname.startsWith(ADMIN_PATH_PREFIX)
+        ? adminTokenRefusal(req, adminToken)
+        : undefined),
+  );
   const url = await listenOnLoopback(server, port);
 
   let stopping: Promise<void> | undefined;
   return {
     url,
     tokenUrl: `${url}${TOKEN_PATH}`,
+    adminToken,
     setFaults: (faults) => {
       core.setFaults(faults);
     },

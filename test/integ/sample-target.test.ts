@@ -74,6 +74,7 @@ async function deliver(
 async function admin(target: SampleTarget, method: 'GET' | 'POST', path: string, body?: unknown) {
   const res = await fetch(`${target.url}/_admin/${path}`, {
     method,
+    headers: { authorization: `Bearer ${target.adminToken}` },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return { status: res.status, body: await res.json() };

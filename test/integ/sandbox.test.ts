@@ -2,15 +2,17 @@
  * `npm start`'s sandbox, started programmatically on free ports: the synthesized template, the
  * bundled function code, the emulators, the sample target. One synth serves every test.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type DeliverySettings, withDeliverySettings } from '../../functions/shared/contract.js';
 import { envelopeAttributes } from '../../functions/shared/message.js';
 import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
 import { FailureLog } from '../../functions/transform/failure-log.js';
+import { integrationView } from '../../local/integration-view.js';
 import {
   isolatedSandboxOptions,
   type Sandbox,
@@ -18,9 +20,9 @@ import {
   startSandbox,
   synthesizeLocal,
 } from '../../local/sandbox.js';
+import { readSandboxInfo } from '../../local/sandbox-info.js';
 import type { SandboxPlan } from '../../local/stack-template.js';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const ORDER = JSON.stringify({
   type: 'order.created',
   timestamp: '2026-11-20T10:00:05Z',
@@ -93,9 +95,9 @@ const deliveredKeys = (sandbox: Sandbox) =>
   sandbox.sampleTarget?.received().map((d) => d.idempotencyKey) ?? [];
 const count = (list: readonly string[], value: string) => list.filter((v) => v === value).length;
 
-/** Change the transformer's plan (env, timeout) and its queue's attributes. */
+/** Change the transformer's plan (delivery settings, timeout, code) and its queue's attributes. */
 function adjustTransformer(change: {
-  env?: Record<string, string>;
+  delivery?: (settings: DeliverySettings) => DeliverySettings;
   timeoutSeconds?: number;
   assetDir?: string;
   visibilityTimeout?: number;
@@ -103,17 +105,19 @@ function adjustTransformer(change: {
   return (plan: SandboxPlan): SandboxPlan => ({
     ...plan,
     functions: plan.functions.map((f) =>
-      f.environment.DLQ_URL
+      f === integrationView(plan, 'acme-orders').transformer
         ? {
             ...f,
-            environment: { ...f.environment, ...change.env },
+            environment: change.delivery
+              ? withDeliverySettings(f.environment, change.delivery)
+              : f.environment,
             timeoutSeconds: change.timeoutSeconds ?? f.timeoutSeconds,
             assetDir: change.assetDir ?? f.assetDir,
           }
         : f,
     ),
     queues: plan.queues.map((q) =>
-      q.deadLetterQueue && change.visibilityTimeout !== undefined
+      q === integrationView(plan, 'acme-orders').queue && change.visibilityTimeout !== undefined
         ? { ...q, attributes: { ...q.attributes, VisibilityTimeout: String(change.visibilityTimeout) } }
         : q,
     ),
@@ -155,6 +159,104 @@ describe('the local sandbox', () => {
     });
   });
 
+  it('accepts a valid webhook with an emoji (202) and delivers it once', async () => {
+    // Prepare: characters outside the BMP travel as surrogate pairs through the SQS emulator
+    const { sandbox } = await start('emoji');
+    const body = ORDER.replace('"note":null', '"note":"thanks 🎉 — see you 𝄞"');
+    expect(body).not.toBe(ORDER);
+    // Act
+    const response = await post(sandbox, 'evt_emoji', body);
+    await waitFor(() => deliveredKeys(sandbox).includes('evt_emoji'), 15_000, 'the delivery');
+    // Assess
+    expect(response).toEqual({ status: 202, body: { id: 'evt_emoji' } });
+    expect(count(deliveredKeys(sandbox), 'evt_emoji')).toBe(1);
+  });
+
+  it('writes sandbox.json with the resources of each integration and a per-run token, and removes it on stop', async () => {
+    // Prepare: an extension, as the CLI's console is one
+    const stopped: string[] = [];
+    let seen: { alarms: number; token: string } | undefined;
+    const { sandbox } = await start('info', {
+      extensions: [
+        async ({ info, alarms, plan, registerStopper }) => {
+          seen = {
+            alarms: plan.alarms.filter((a) => alarms.state(a.name) !== undefined).length,
+            token: info.adminToken,
+          };
+          registerStopper(async () => stopped.push('console'));
+          return { consoleUrl: 'http://127.0.0.1:1/console', cloudwatchEndpoint: 'http://127.0.0.1:1' };
+        },
+      ],
+    });
+    const stateDir = join(work, 'info');
+    // Act
+    const info = readSandboxInfo(stateDir);
+    // Assess: the file, as the CLI reads it
+    expect(statSync(join(stateDir, 'sandbox.json')).mode & 0o777).toBe(0o600);
+    expect(info).toEqual(sandbox.info);
+    expect(info?.adminToken).toBe(sandbox.credentials.accessKeyId);
+    expect(seen?.token).toBe(info?.adminToken);
+    const view = integrationView(sandbox.plan, 'acme-orders');
+    expect(info).toMatchObject({
+      pid: process.pid,
+      stackName: 'Hookyard-local',
+      gatewayUrl: sandbox.gatewayUrl,
+      consoleUrl: 'http://127.0.0.1:1/console',
+      endpoints: {
+        sqs: sandbox.sqsEndpoint,
+        dynamodb: sandbox.dynamoEndpoint,
+        secretsManager: sandbox.secretsEndpoint,
+        lambda: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+        cloudwatch: 'http://127.0.0.1:1',
+      },
+      integrations: [
+        {
+          name: 'acme-orders',
+          webhookUrl: `${sandbox.gatewayUrl}/webhooks/acme-orders`,
+          signingSecretName: view.signingSecret.name,
+          queue: { name: view.queue.name, url: view.queue.url, arn: view.queue.arn },
+          deadLetterQueue: { name: view.deadLetterQueue.name, url: view.deadLetterQueue.url },
+          table: sandbox.plan.tables[0]?.name,
+          functions: { ingest: view.ingest.name, transformer: view.transformer.name },
+          eventSourceMappingId: sandbox.plan.eventSources[0]?.uuid,
+          sampleTargetUrl: sandbox.sampleTarget?.url,
+        },
+      ],
+    });
+    expect(info?.integrations[0]?.alarms).toContain('hookyard-local-acme-orders-dlq-not-empty');
+    expect(info?.integrations[0]?.functions.breaker).toMatch(/.+/);
+    // The token guards the state-changing endpoints; the per-run key signs the AWS clients
+    const stats = `${info?.integrations[0]?.sampleTargetUrl}/_admin/stats`;
+    expect((await fetch(stats)).status).toBe(401);
+    expect((await fetch(stats, { headers: { authorization: `Bearer ${info?.adminToken}` } })).status).toBe(
+      200,
+    );
+    const queueUrl = info?.integrations[0]?.queue.url;
+    const attributes = new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] });
+    const own = new SQSClient(sandbox.awsClientConfig(sandbox.sqsEndpoint));
+    const other = new SQSClient({
+      ...sandbox.awsClientConfig(sandbox.sqsEndpoint),
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    expect((await own.send(attributes)).Attributes).toBeDefined();
+    await expect(other.send(attributes)).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    own.destroy();
+    other.destroy();
+    // Act: stop
+    await sandbox.stop();
+    running.pop();
+    // Assess
+    expect(existsSync(join(stateDir, 'sandbox.json'))).toBe(false);
+    expect(stopped).toEqual(['console']);
+  });
+
+  it('fails to start a second sandbox on the state directory of a running one', async () => {
+    // Prepare
+    await start('twice');
+    // Act + Assess
+    await expect(start('twice')).rejects.toThrow(/a sandbox is already running from .*twice .*stop it first/);
+  });
+
   it('answers 401 JSON to an unsigned post and 404 JSON to an unknown integration', async () => {
     const { sandbox } = await start('reject');
     const unsigned = await fetch(`${sandbox.gatewayUrl}/webhooks/acme-orders`, {
@@ -187,7 +289,11 @@ describe('the local sandbox', () => {
 
   it('moves a message to the DLQ after maxReceiveCount receives while the target is down, keeps its reason, alarms, and keeps it across a restart', async () => {
     // Prepare: no redelivery delay, so five receives take seconds, not minutes
-    const options = { adjust: adjustTransformer({ env: { REDELIVERY_BASE_SECONDS: '0' } }) };
+    const options = {
+      adjust: adjustTransformer({
+        delivery: (s) => ({ ...s, redelivery: { ...s.redelivery, baseSeconds: 0 } }),
+      }),
+    };
     const first = await start('down', options);
     first.sandbox.sampleTarget?.setFaults({ down: true });
     const dlq = () => first.sandbox.plan.queues.find((q) => !q.deadLetterQueue)?.name ?? '';
@@ -204,7 +310,7 @@ describe('the local sandbox', () => {
     );
     expect(deliveredKeys(first.sandbox)).not.toContain('evt_down');
     const failures = new FailureLog(
-      new DynamoDBClient({ endpoint: first.sandbox.dynamoEndpoint, region: 'us-east-1', credentials }),
+      new DynamoDBClient(first.sandbox.awsClientConfig(first.sandbox.dynamoEndpoint)),
       first.sandbox.plan.tables[0]?.name ?? '',
     );
     const failure = await failures.read('acme-orders', 'evt_down');
@@ -252,7 +358,7 @@ describe('the local sandbox', () => {
     const source = second.sandbox.plan.queues.find((q) => q.deadLetterQueue);
     await waitFor(
       async () => {
-        const sqs = new SQSClient({ endpoint: second.sandbox.sqsEndpoint, region: 'us-east-1', credentials });
+        const sqs = new SQSClient(second.sandbox.awsClientConfig(second.sandbox.sqsEndpoint));
         const out = await sqs.send(
           new GetQueueAttributesCommand({
             QueueUrl: source?.url,
@@ -271,8 +377,8 @@ describe('the local sandbox', () => {
 
   it('retries a batch whose function overran its timeout, and delivers it once', async () => {
     // Prepare: wrap the bundled transformer so its first invocation hangs past the timeout
-    const realAsset =
-      (await start('probe')).sandbox.plan.functions.find((f) => f.environment.DLQ_URL)?.assetDir ?? '';
+    const realAsset = integrationView((await start('probe')).sandbox.plan, 'acme-orders').transformer
+      .assetDir;
     await running.pop()?.stop();
     const wrapper = mkdtempSync(join(work, 'overrun-'));
     const marker = join(wrapper, 'hung-once');
@@ -309,7 +415,11 @@ describe('the local sandbox', () => {
     const { sandbox, lines } = await start('breaker', {
       scheduleIntervalMs: 3_600_000,
       adjust: adjustTransformer({
-        env: { CIRCUIT_FAILURE_THRESHOLD: '3', CIRCUIT_OPEN_SECONDS: '2', REDELIVERY_BASE_SECONDS: '1' },
+        delivery: (s) => ({
+          ...s,
+          circuit: { ...s.circuit, failureThreshold: 3, openSeconds: 2 },
+          redelivery: { ...s.redelivery, baseSeconds: 1 },
+        }),
       }),
     });
     sandbox.sampleTarget?.setFaults({ down: true });
@@ -347,7 +457,7 @@ describe('the local sandbox', () => {
     );
     for (const id of ids) expect(count(deliveredKeys(sandbox), id)).toBe(1);
     const dlq = sandbox.plan.queues.find((q) => !q.deadLetterQueue);
-    const sqs = new SQSClient({ endpoint: sandbox.sqsEndpoint, region: 'us-east-1', credentials });
+    const sqs = new SQSClient(sandbox.awsClientConfig(sandbox.sqsEndpoint));
     const depth = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: dlq?.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );
@@ -357,11 +467,13 @@ describe('the local sandbox', () => {
   it('redelivers only the failed record of a batch', async () => {
     // Prepare: one event of three fails at the target; redelivery after 1 s
     const { sandbox, lines } = await start('partial', {
-      adjust: adjustTransformer({ env: { REDELIVERY_BASE_SECONDS: '1' } }),
+      adjust: adjustTransformer({
+        delivery: (s) => ({ ...s, redelivery: { ...s.redelivery, baseSeconds: 1 } }),
+      }),
     });
     sandbox.sampleTarget?.setFaults({ failKeys: ['evt_bad'] });
     const queue = sandbox.plan.queues.find((q) => q.deadLetterQueue);
-    const sqs = new SQSClient({ endpoint: sandbox.sqsEndpoint, region: 'us-east-1', credentials });
+    const sqs = new SQSClient(sandbox.awsClientConfig(sandbox.sqsEndpoint));
     const receivedAt = new Date().toISOString();
     // Act: three records in one batch
     await sqs.send(

@@ -12,9 +12,13 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DynamoEmulator, startDynamoEmulator } from '../../../local/emulators/dynamodb.js';
+import { localClientConfig } from '../../../local/aws-local.js';
+import {
+  type DynamoEmulator,
+  startDynamoEmulator,
+  waitForActiveTable,
+} from '../../../local/emulators/dynamodb.js';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const cleanups: (() => Promise<void>)[] = [];
 const TABLE = 'idempotency';
 
@@ -24,7 +28,7 @@ afterEach(async () => {
 
 async function start(dataDir?: string): Promise<{ emulator: DynamoEmulator; ddb: DynamoDBClient }> {
   const emulator = await startDynamoEmulator(dataDir === undefined ? {} : { dataDir });
-  const ddb = new DynamoDBClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials });
+  const ddb = new DynamoDBClient(localClientConfig(emulator.endpoint));
   cleanups.push(async () => {
     ddb.destroy();
     await emulator.stop();
@@ -32,7 +36,7 @@ async function start(dataDir?: string): Promise<{ emulator: DynamoEmulator; ddb:
   return { emulator, ddb };
 }
 
-/** The table the Powertools idempotency persistence layer expects: partition key `id`. */
+/** The table the Powertools idempotency persistence layer expects (partition key `id`), once ACTIVE. */
 async function createTable(ddb: DynamoDBClient): Promise<string | undefined> {
   const { TableDescription } = await ddb.send(
     new CreateTableCommand({
@@ -42,6 +46,9 @@ async function createTable(ddb: DynamoDBClient): Promise<string | undefined> {
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
+  // dynalite answers CREATING and turns ACTIVE on a timer, later under load and on disk; item calls
+  // before that fail with ResourceNotFoundException (as on AWS): wait for ACTIVE, as any client must.
+  await waitForActiveTable(ddb, TABLE);
   return TableDescription?.TableStatus;
 }
 

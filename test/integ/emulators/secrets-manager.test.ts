@@ -9,13 +9,13 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../../local/aws-local.js';
 import {
   type SecretsManagerEmulator,
   type SecretsManagerEmulatorOptions,
   startSecretsManagerEmulator,
 } from '../../../local/emulators/secrets-manager.js';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -26,7 +26,7 @@ async function start(
   opts: SecretsManagerEmulatorOptions = {},
 ): Promise<{ emulator: SecretsManagerEmulator; sm: SecretsManagerClient }> {
   const emulator = await startSecretsManagerEmulator(opts);
-  const sm = new SecretsManagerClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials });
+  const sm = new SecretsManagerClient(localClientConfig(emulator.endpoint));
   cleanups.push(async () => {
     sm.destroy();
     await emulator.stop();

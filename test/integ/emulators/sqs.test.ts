@@ -16,9 +16,9 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../../local/aws-local.js';
 import { type SqsEmulator, startSqsEmulator } from '../../../local/emulators/sqs.js';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -27,7 +27,7 @@ afterEach(async () => {
 
 async function start(dataDir?: string): Promise<{ emulator: SqsEmulator; sqs: SQSClient }> {
   const emulator = await startSqsEmulator(dataDir === undefined ? {} : { dataDir });
-  const sqs = new SQSClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials });
+  const sqs = new SQSClient(localClientConfig(emulator.endpoint));
   cleanups.push(async () => {
     sqs.destroy();
     await emulator.stop();
@@ -203,6 +203,45 @@ describe('sqs emulator', () => {
     expect(batch.Successful).toHaveLength(2);
     expect(batch.Failed ?? []).toEqual([]);
     expect(afterDelete).toEqual({ visible: 0, notVisible: 0 });
+  });
+
+  it('accepts characters outside the BMP (an emoji) and refuses what SQS refuses, by code point', async () => {
+    // Prepare
+    const { emulator, sqs } = await start();
+    const { sourceUrl } = await createPair(emulator, sqs, 5);
+    const emoji = JSON.stringify({ note: 'thanks 🎉 — 𝄞' });
+
+    // Act
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: sourceUrl, MessageBody: emoji }));
+    const batch = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: sourceUrl,
+        Entries: [
+          { Id: 'emoji', MessageBody: emoji },
+          { Id: 'lone', MessageBody: 'half an emoji \ud83c' },
+          { Id: 'nonchar', MessageBody: 'U+FFFF \uffff' },
+        ],
+      }),
+    );
+    const single = (body: string) =>
+      sqs.send(new SendMessageCommand({ QueueUrl: sourceUrl, MessageBody: body })).then(
+        () => 'accepted',
+        (error: Error) => error.name.replace('AWS.SimpleQueueService.', ''),
+      );
+    const received = await receiveOne(sqs, sourceUrl);
+
+    // Assess
+    expect(sent.MessageId).toBeDefined();
+    expect(received?.Body).toBe(emoji);
+    expect(batch.Successful?.map((s) => s.Id)).toEqual(['emoji']);
+    expect(batch.Failed?.map((f) => [f.Id, f.Code]).sort()).toEqual([
+      ['lone', 'InvalidMessageContents'],
+      ['nonchar', 'InvalidMessageContents'],
+    ]);
+    expect(await single('half an emoji \ud83c')).toBe('InvalidMessageContents');
+    expect(await single('\udf89 the other half')).toBe('InvalidMessageContents');
+    expect(await single('U+FFFF \uffff')).toBe('InvalidMessageContents');
+    expect(await single('a NUL \u0000')).toBe('InvalidMessageContents');
   });
 
   it('moves a message to the DLQ once it has been received maxReceiveCount times', async () => {

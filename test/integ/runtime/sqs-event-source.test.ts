@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localClientConfig } from '../../../local/aws-local.js';
 import { type SqsEmulator, startSqsEmulator } from '../../../local/emulators/sqs.js';
 import { startLocalFunction } from '../../../local/runtime/lambda-runner.js';
 import {
@@ -18,7 +19,6 @@ import {
 } from '../../../local/runtime/sqs-event-source.js';
 import { fixtureDir, waitFor } from './fixtures.js';
 
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const cleanups: (() => Promise<void>)[] = [];
 
 afterEach(async () => {
@@ -48,7 +48,7 @@ interface Harness {
 
 async function start(port?: number): Promise<Harness> {
   const emulator = await startSqsEmulator(port === undefined ? {} : { port });
-  const sqs = new SQSClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials });
+  const sqs = new SQSClient(localClientConfig(emulator.endpoint));
   cleanups.push(async () => {
     sqs.destroy();
     await emulator.stop();
@@ -342,12 +342,7 @@ describe('startSqsEventSource', () => {
     const first = await start();
     const port = Number(new URL(first.emulator.endpoint).port);
     await first.emulator.stop();
-    const sqs = new SQSClient({
-      region: 'us-east-1',
-      endpoint: first.emulator.endpoint,
-      credentials,
-      maxAttempts: 1,
-    });
+    const sqs = new SQSClient({ ...localClientConfig(first.emulator.endpoint), maxAttempts: 1 });
     cleanups.push(async () => sqs.destroy());
     const errors: unknown[] = [];
     const bodies: string[] = [];
