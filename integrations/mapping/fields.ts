@@ -34,6 +34,8 @@ export interface RuleInfo {
   /** `undefined` for rules that never see a null (constants, context, computed). */
   readonly nulls?: NullPolicy;
   readonly defaultValue?: unknown;
+  /** For `constant`: the value. */
+  readonly value?: unknown;
   /** For `each`: the element's table or rule. */
   readonly element?: Node<unknown>;
   readonly description?: string;
@@ -128,7 +130,7 @@ const FIELDS: Fields<unknown> = {
   each: (path: string, build: (fields: Fields<unknown>) => unknown) =>
     eachRule(path, build(FIELDS) as Node<unknown>),
   context: (key) => rule({ kind: 'context', sources: [`context.${key}`] }, (scope) => scope.context[key]),
-  constant: (value) => rule({ kind: 'constant', sources: [] }, () => value),
+  constant: (value) => rule({ kind: 'constant', sources: [], value }, () => value),
   compute: (description, sources, fn) =>
     rule({ kind: 'computed', sources: sources as readonly string[], description }, (scope) =>
       fn(scope.item, scope.context),
