@@ -62,6 +62,14 @@ describe('acme-orders mapping failures', () => {
     expect(error).toMatchObject({ code: 'rule-violated', path: 'data.updated_at' });
   });
 
+  it('fails with a MappingError, not a RangeError, when created_at is beyond the year 9999', () => {
+    // Prepare: 8.64e12 + 1 s passed the schema and made the old mapping's toISOString() throw RangeError
+    const payload = read('order-created.in.json');
+    payload.data.created_at = 8.64e12 + 1;
+    // Act + Assess: a typed, permanent mapping failure (out-of-range, or invalid-payload once the schema bounds it)
+    expect(catchError(() => mapAndValidate(acmeOrders, payload, context))).toBeInstanceOf(MappingError);
+  });
+
   it('fails with unknown-currency instead of guessing an exponent', () => {
     const payload = read('order-created.in.json');
     payload.data.currency = 'XYZ';
