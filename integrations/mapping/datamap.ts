@@ -69,9 +69,18 @@ function versionSection(version: MappingVersion<unknown, unknown>, targetSchema:
   for (const row of enums) {
     const table = row.info.enumTable;
     if (!table) continue;
+    const unlisted = sourceEnumValues(sourceSchema, row.sources[0] ?? '').filter(
+      (value) => !table.entries.some(([from]) => from === value),
+    );
     lines.push(
       '',
       `${code(row.target)} ← ${row.sources.map(code).join(', ')}; unknown values: ${table.unknown}.`,
+      ...(unlisted.length > 0
+        ? [
+            '',
+            `**Source values the table does not list** (they take the unknown-value policy): ${unlisted.map(code).join(', ')}.`,
+          ]
+        : []),
       '',
       '| Source value | Target value |',
       '| --- | --- |',
@@ -148,6 +157,23 @@ function typeAt(root: Json, path: string): { text: string; nullable: boolean } {
   const leafNullable = isNullable(node);
   const text = `${describe(node)}${optional ? ', optional' : ''}${!leafNullable && nullable ? ' (parent nullable)' : ''}`;
   return { text, nullable: nullable || leafNullable || optional };
+}
+
+/** The values a source enum at `path` accepts (empty when it is not an enum). */
+function sourceEnumValues(root: Json, path: string): string[] {
+  const node = nodeAt(root, path);
+  const values = node && nonNull(node)?.enum;
+  return Array.isArray(values) ? values.map(String) : [];
+}
+
+function nodeAt(root: Json, path: string): Json | undefined {
+  let node: Json | undefined = root;
+  for (const segment of path.split('.')) {
+    const [key = '', ...brackets] = segment.split('[]');
+    node = (node && (nonNull(node)?.properties as Record<string, Json> | undefined))?.[key];
+    for (let i = 0; i < brackets.length && node; i++) node = nonNull(node)?.items as Json | undefined;
+  }
+  return node;
 }
 
 function isNullable(node: Json): boolean {

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { acmeOrders } from '../../../integrations/acme-orders/index.js';
 import { dataMap } from '../../../integrations/mapping/datamap.js';
+import { fieldsOf } from '../../../integrations/mapping/fields.js';
+import { enumMap } from '../../../integrations/mapping/transforms.js';
 import { DATAMAP_INTEGRATIONS, dataMapPath } from '../../../integrations/mapping/write-datamaps.js';
 
 const root = new URL('../../../', import.meta.url);
@@ -45,4 +47,36 @@ describe('dataMap', () => {
   it('fails for an integration without a mapping spec', () => {
     expect(() => dataMap({ ...acmeOrders, mappingSpec: undefined })).toThrow(/declares no mappingSpec/);
   });
+});
+
+describe('dataMap enum coverage', () => {
+  it('flags source enum values an enum map does not list', () => {
+    // Prepare: a v1 whose stage table forgets `shipped`
+    const spec = acmeOrders.mappingSpec;
+    if (!spec) throw new Error('acme-orders has no mapping spec');
+    const [v1] = spec.versions;
+    if (!v1) throw new Error('acme-orders has no v1');
+    const table = v1.table as Record<string, unknown>;
+    const stage = fieldsOf<{ data: { status: string } }>().from(
+      'data.status',
+      enumMap({ pending: 'NEW', paid: 'WON', cancelled: 'LOST' }, { unknown: 'fail' }),
+    );
+    const broken = {
+      ...acmeOrders,
+      mappingSpec: { ...spec, versions: [{ ...v1, table: { ...table, stage } }] },
+    };
+    // Act
+    const map = dataMap(broken as unknown as typeof acmeOrders);
+    // Assess
+    expect(map).toContain(
+      '**Source values the table does not list** (they take the unknown-value policy): `shipped`.',
+    );
+  });
+
+  it.each(DATAMAP_INTEGRATIONS.map((i) => [i.name, i] as const))(
+    '%s lists every source enum value',
+    (_name, integration) => {
+      expect(dataMap(integration)).not.toContain('Source values the table does not list');
+    },
+  );
 });
