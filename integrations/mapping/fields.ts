@@ -1,7 +1,7 @@
 /**
  * The declarative field table: target shape ← rules that read the source. One structure is both
  * executed (`runTable`) and introspected (`describeTable`, for the data map). The table is typed by
- * the target: `Table<T>` needs every required target field, rejects unknown ones, and each rule's
+ * the target: `Table<T>` needs every required target field, rejects unknown ones (via `Exact`), and each rule's
  * output type must fit the target field's type — so a wrong table fails `tsc`, not production.
  */
 import type { MappingContext } from '../types.js';
@@ -16,7 +16,7 @@ const OMIT: unique symbol = Symbol('hookyard.mapping.omit');
 /** What a null (or missing) source value becomes. */
 export type NullPolicy = 'drop' | 'keep' | 'default' | 'fail';
 
-/** Where a rule runs: the payload root, the current element inside `each`, and the paths to both. */
+/** Where a rule runs: the payload root, the current element inside `each` (else the root) and its path. */
 interface Scope {
   readonly root: unknown;
   readonly item: unknown;
