@@ -4,6 +4,7 @@
  * this module is bundled into the Lambda functions.
  */
 import type { z } from 'zod';
+import type { MappingSpec } from './mapping/spec.js';
 
 /** How the partner signs its webhooks. */
 export type SignatureScheme =
@@ -203,6 +204,12 @@ export interface IntegrationDefinition<P = unknown, T = unknown> {
   readonly source: SourceConfig<P>;
   /** Pure: partner payload → target request body. Throw `MappingError` for unmappable input. */
   readonly mapping: (payload: P, context: MappingContext) => T;
+  /**
+   * Declarative data contract (integrations/mapping): target request schema, versioned inbound
+   * schemas with their field tables, and the version selector. Introspectable for the data map.
+   * @default - none: `source.schemas` + `mapping` only, the body is not validated before sending
+   */
+  readonly mappingSpec?: MappingSpec<T>;
   readonly target: TargetConfig;
   readonly delivery?: DeliveryConfig;
   readonly alarms?: AlarmThresholds;

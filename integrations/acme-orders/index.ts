@@ -1,16 +1,20 @@
 /** Acme's shop → our CRM: orders created or updated, signed with Standard Webhooks. */
+import { mapperOf, payloadVersionsOf } from '../mapping/spec.js';
 import { defineIntegration } from '../types.js';
-import { mapAcmeOrder } from './mapping.js';
-import { acmeOrderV1 } from './schema.js';
+import { acmeOrdersMapping } from './mapping.js';
+
+const name = 'acme-orders';
 
 export const acmeOrders = defineIntegration({
-  name: 'acme-orders',
+  name,
   description: "Acme shop orders into the CRM's order pipeline",
   source: {
     signature: { type: 'standard-webhooks' },
-    schemas: [{ version: 'v1', schema: acmeOrderV1 }],
+    schemas: payloadVersionsOf(acmeOrdersMapping),
   },
-  mapping: mapAcmeOrder,
+  // Until the transformer calls mapAndValidate itself, its mapping call runs the table and validates.
+  mapping: mapperOf(name, acmeOrdersMapping),
+  mappingSpec: acmeOrdersMapping,
   target: {
     baseUrl: {
       local: 'http://127.0.0.1:4010',

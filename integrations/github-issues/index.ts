@@ -1,0 +1,30 @@
+/**
+ * GitHub issues → the ticketing API: `issues` events signed with `X-Hub-Signature-256`, event id
+ * `X-GitHub-Delivery`, version from `X-GitHub-Event`. Not registered in integrations/index.ts yet.
+ */
+import { mapperOf, payloadVersionsOf } from '../mapping/spec.js';
+import { defineIntegration } from '../types.js';
+import { githubIssuesMapping } from './mapping.js';
+
+const name = 'github-issues';
+
+export const githubIssues = defineIntegration({
+  name,
+  description: 'GitHub issue events into the ticketing API',
+  source: {
+    signature: { type: 'github' },
+    schemas: payloadVersionsOf(githubIssuesMapping),
+  },
+  mapping: mapperOf(name, githubIssuesMapping),
+  mappingSpec: githubIssuesMapping,
+  target: {
+    baseUrl: {
+      local: 'http://127.0.0.1:4010',
+      dev: 'https://tickets.dev.example.com',
+      prod: 'https://tickets.example.com',
+    },
+    path: '/v2/tickets',
+    auth: { type: 'api-key', header: 'x-api-key' },
+    rateLimitPerSecond: 10,
+  },
+});
