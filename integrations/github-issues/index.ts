@@ -16,7 +16,7 @@ export const githubIssues = defineIntegration({
     schemas: payloadVersionsOf(githubIssuesMapping),
     // GitHub signs the body only: no timestamp, and X-GitHub-Delivery is unsigned.
     acknowledgeReplayRisk:
-      'GitHub signs only the body: Hookyard is idempotent on a digest of it, so a replay under a fresh delivery id is a duplicate for as long as the idempotency record lives; after that a captured body could be delivered again (the synth check names this risk; the team accepts it for issue events).,
+      'GitHub signs only the body: Hookyard is idempotent on a digest of it, so a replay under a fresh delivery id is a duplicate for as long as the idempotency record lives; after that a captured body could be delivered again (the synth check names this risk; the team accepts it for issue events).',
   },
   mapping: mapperOf(name, githubIssuesMapping),
   mappingSpec: githubIssuesMapping,
