@@ -3,7 +3,7 @@
  * Idempotency-Key dedupe, switchable faults and the counters. `index.ts` is the thin node:http shell.
  * Time and randomness come in from outside, so all of it is testable without a clock.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export type TargetAuthMode = 'oauth2' | 'api-key' | 'none';
 
@@ -19,9 +19,38 @@ export interface Faults {
   readonly status: number | null;
   /** Idempotency keys (event ids) answered 503, e.g. to fail one record of a batch. */
   readonly failKeys: readonly string[];
+  /**
+   * An imperfect target, as shares of deliveries (0..1, together at most 1): `503`, `429` (with
+   * `Retry-After: retryAfterSeconds`) and `slow` are drawn per request; `slow` answers 504 after
+   * `slowMs` and does not accept the delivery (the work timed out). `400` is drawn per
+   * Idempotency-Key, so the same event is always refused: a permanent failure.
+   */
+  readonly mix: FaultMix;
+  /** `Retry-After` of the mix's 429 answers. */
+  readonly retryAfterSeconds: number;
+  /** How long the mix's slow answers take (longer than Hookyard's 10 s attempt timeout by default). */
+  readonly slowMs: number;
 }
 
-export const NO_FAULTS: Faults = { errorRate: 0, latencyMs: 0, down: false, status: null, failKeys: [] };
+export interface FaultMix {
+  readonly '503'?: number;
+  readonly '429'?: number;
+  readonly slow?: number;
+  readonly '400'?: number;
+}
+
+export const NO_FAULTS: Faults = {
+  errorRate: 0,
+  latencyMs: 0,
+  down: false,
+  status: null,
+  failKeys: [],
+  mix: {},
+  retryAfterSeconds: 1,
+  slowMs: 11_000,
+};
+
+const MIX_KINDS = ['503', '429', 'slow', '400'] as const;
 
 export interface TargetStats {
   /** Requests that reached the delivery route, whatever their answer. */
@@ -30,6 +59,8 @@ export interface TargetStats {
   readonly delivered: number;
   /** Requests with an already accepted Idempotency-Key, answered with the first answer. */
   readonly duplicates: number;
+  /** Idempotency-Keys the fault mix refuses permanently (400), each counted once. */
+  readonly permanentlyRefused: number;
   /** Delivery requests not accepted: 401, 429, 400, fault answers and dropped connections. */
   readonly rejected: number;
   /** Answers to delivery requests by status; `reset` counts dropped connections. */
@@ -56,6 +87,8 @@ export interface TargetAnswer {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
   readonly body: unknown;
+  /** Answer this much later (a slow fault). */
+  readonly delayMs?: number;
 }
 
 /** An answer, or `drop` to reset the connection without one. */
@@ -156,13 +189,50 @@ export function parseFaults(input: unknown): { faults: Partial<Faults>; problems
           faults.failKeys = value as string[];
         else problems.push(`failKeys must be a list of strings, got ${JSON.stringify(value)}`);
         break;
+      case 'mix': {
+        const mix = parseMix(value);
+        if (typeof mix === 'string') problems.push(mix);
+        else faults.mix = mix;
+        break;
+      }
+      case 'retryAfterSeconds':
+        if (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 3600)
+          faults.retryAfterSeconds = value as number;
+        else problems.push(`retryAfterSeconds must be a whole number 0..3600, got ${JSON.stringify(value)}`);
+        break;
+      case 'slowMs':
+        if (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 60_000)
+          faults.slowMs = value as number;
+        else problems.push(`slowMs must be a whole number 0..60000, got ${JSON.stringify(value)}`);
+        break;
       default:
         problems.push(
-          `unknown fault ${JSON.stringify(key)}; known: errorRate, latencyMs, down, status, failKeys`,
+          `unknown fault ${JSON.stringify(key)}; known: errorRate, latencyMs, down, status, failKeys, mix, retryAfterSeconds, slowMs`,
         );
     }
   }
   return { faults, problems };
+}
+
+function parseMix(value: unknown): FaultMix | string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `mix must be an object like {"503":0.2,"429":0.05,"slow":0.02,"400":0.01}`;
+  const mix: Record<string, number> = {};
+  for (const [kind, share] of Object.entries(value)) {
+    if (!(MIX_KINDS as readonly string[]).includes(kind))
+      return `mix: unknown kind ${JSON.stringify(kind)}; known: ${MIX_KINDS.join(', ')}`;
+    if (typeof share !== 'number' || !(share >= 0 && share <= 1))
+      return `mix.${kind} must be a number 0..1, got ${JSON.stringify(share)}`;
+    mix[kind] = share;
+  }
+  const perRequest = (mix['503'] ?? 0) + (mix['429'] ?? 0) + (mix.slow ?? 0);
+  if (perRequest > 1) return `mix: 503 + 429 + slow must be at most 1, got ${perRequest}`;
+  return mix;
+}
+
+/** A stable fraction in [0, 1) for a key: the same event always draws the same. */
+function keyFraction(key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0) / 2 ** 32;
 }
 
 /**
@@ -327,6 +397,7 @@ export class SampleTargetCore {
   private log: ReceivedDelivery[] = [];
   private currentFaults: Faults = NO_FAULTS;
   private counts = { received: 0, delivered: 0, duplicates: 0, rejected: 0, tokensIssued: 0 };
+  private permanentlyRefused = new Set<string>();
   private byStatus = new Map<string, number>();
   private nextId = 1;
 
@@ -409,10 +480,16 @@ export class SampleTargetCore {
   stats(): TargetStats {
     return {
       ...this.counts,
+      permanentlyRefused: this.permanentlyRefused.size,
       byStatus: Object.fromEntries([...this.byStatus].sort(([a], [b]) => a.localeCompare(b))),
       maxRequestsPerSecond: this.meter.max,
       rateLimitPerSecond: this.rateLimit === 0 ? null : this.rateLimit,
     };
+  }
+
+  /** Idempotency-Keys the fault mix refused permanently (400). */
+  permanentlyRefusedKeys(): readonly string[] {
+    return [...this.permanentlyRefused];
   }
 
   /** Accepted unique deliveries, oldest first (at most the last `maxReceivedKept`). */
@@ -423,6 +500,7 @@ export class SampleTargetCore {
   /** Forgets counters, deliveries, Idempotency-Keys, rate windows and faults; issued tokens stay valid. */
   reset(): void {
     this.counts = { received: 0, delivered: 0, duplicates: 0, rejected: 0, tokensIssued: 0 };
+    this.permanentlyRefused = new Set();
     this.byStatus = new Map();
     this.answered.clear();
     this.log = [];
@@ -464,6 +542,8 @@ export class SampleTargetCore {
     if (key === undefined || key.trim() === '') {
       return json(400, { error: 'missing_idempotency_key', message: 'send an Idempotency-Key header' });
     }
+    const mixed = this.mixFault(faults, key);
+    if (mixed) return mixed;
     const first = this.answered.get(key);
     if (first) return { status: 200, body: first.body, headers: { 'idempotent-replayed': 'true' } };
 
@@ -490,6 +570,32 @@ export class SampleTargetCore {
     this.log.push({ idempotencyKey: key, body, receivedAt: new Date(now).toISOString() });
     if (this.log.length > this.maxReceivedKept) this.log.splice(0, this.log.length - this.maxReceivedKept);
     return answer;
+  }
+
+  /** The fault mix's answer for this request, if it draws one. */
+  private mixFault(faults: Faults, key: string): TargetAnswer | undefined {
+    const { mix } = faults;
+    if ((mix['400'] ?? 0) > 0 && keyFraction(key) < (mix['400'] ?? 0)) {
+      this.permanentlyRefused.add(key);
+      return json(400, { error: 'invalid_order', message: 'injected permanent fault for this key' });
+    }
+    const p503 = mix['503'] ?? 0;
+    const p429 = mix['429'] ?? 0;
+    const pSlow = mix.slow ?? 0;
+    if (p503 + p429 + pSlow === 0) return undefined;
+    const draw = this.random();
+    if (draw < p503) return json(503, { error: 'unavailable', message: 'injected fault' });
+    if (draw < p503 + p429) {
+      return json(
+        429,
+        { error: 'rate_limited', message: 'injected throttle' },
+        { 'retry-after': String(faults.retryAfterSeconds) },
+      );
+    }
+    if (draw < p503 + p429 + pSlow) {
+      return { ...json(504, { error: 'timeout', message: 'injected slow answer' }), delayMs: faults.slowMs };
+    }
+    return undefined;
   }
 
   private checkAuth(headers: DeliveryRequest['headers']): TargetAnswer | undefined {

@@ -108,9 +108,8 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
       if (method !== 'POST') return answer(405, { error: 'method_not_allowed' }, { allow: 'POST' });
       const request = { headers: flatten(req.headers), body };
       const outcome = path === TOKEN_PATH ? core.token(request) : core.delivery(request);
-      const { latencyMs } = core.faults;
-      if (latencyMs > 0 && !('drop' in outcome))
-        await sleep(latencyMs, undefined, { signal: stopped.signal });
+      const delayMs = 'drop' in outcome ? 0 : core.faults.latencyMs + (outcome.delayMs ?? 0);
+      if (delayMs > 0) await sleep(delayMs, undefined, { signal: stopped.signal });
       return outcome;
     }
 
@@ -119,6 +118,8 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
         return answer(200, core.stats());
       case 'GET /_admin/received':
         return answer(200, core.received());
+      case 'GET /_admin/permanently-refused':
+        return answer(200, core.permanentlyRefusedKeys());
       case 'GET /_admin/faults':
         return answer(200, core.faults);
       case 'POST /_admin/faults': {

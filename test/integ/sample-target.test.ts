@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   clientCredentials,
   firstNullPath,
+  NO_FAULTS,
   PeakRateMeter,
   SlidingWindowLimiter,
 } from '../../local/sample-target/core.js';
@@ -414,7 +415,7 @@ describe('sample target', () => {
       // Assess
       expect(set).toEqual({
         status: 200,
-        body: { errorRate: 0, latencyMs: 0, down: false, status: 503, failKeys: [] },
+        body: { ...NO_FAULTS, status: 503 },
       });
       expect(got.body).toEqual(set.body);
       expect(faulted.status).toBe(503);
@@ -451,7 +452,7 @@ describe('sample target', () => {
         error: 'invalid_faults',
         problems: [
           'errorRate must be a number 0..1, got -1',
-          'unknown fault "flaky"; known: errorRate, latencyMs, down, status, failKeys',
+          'unknown fault "flaky"; known: errorRate, latencyMs, down, status, failKeys, mix, retryAfterSeconds, slowMs',
         ],
       });
     });
