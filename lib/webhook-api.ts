@@ -75,11 +75,15 @@ export class WebhookApi extends Construct {
       ThrottlingRateLimit: throttle.rateLimit,
       ThrottlingBurstLimit: throttle.burstLimit,
     };
-    return this.api.addRoutes({
+    const routes = this.api.addRoutes({
       path,
       methods: [apigwv2.HttpMethod.POST],
       integration: new HttpLambdaIntegration(`${name}Integration`, handler),
     });
+    // The stage's RouteSettings name these routes by key, which gives CloudFormation no order: without
+    // this it may create the stage first, and API Gateway refuses it ("Unable to find Route by key").
+    for (const route of routes) this.stage.node.addDependency(route);
+    return routes;
   }
 
   /** Base URL of the API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com`. */
