@@ -1,4 +1,4 @@
-import { Lazy, type RemovalPolicy } from 'aws-cdk-lib';
+import { Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -11,7 +11,8 @@ export interface WebhookApiProps {
   readonly defaultThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly accessLogRetention?: logs.RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
+  /** Of the access log group. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -27,7 +28,7 @@ export class WebhookApi extends Construct {
     { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
   > = {};
 
-  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+  constructor(scope: Construct, id: string, props: WebhookApiProps = {}) {
     super(scope, id);
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Hookyard partner webhooks',
@@ -35,7 +36,7 @@ export class WebhookApi extends Construct {
     });
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.removalPolicy,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     const throttle = props.defaultThrottle ?? { rateLimit: 100, burstLimit: 200 };
     this.stage = new apigwv2.HttpStage(this, 'Stage', {
