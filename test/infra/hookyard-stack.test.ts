@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { type Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { acmeOrders } from '../../integrations/acme-orders/index.js';
+import { RUNBOOKS } from '../../lib/runbook-alarm.js';
 import { buildStack } from '../support/stack.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -231,12 +232,16 @@ describe('HookyardStack (dev, acme-orders)', () => {
 });
 
 describe('cdk-nag in the tests', () => {
-  it('fails synth when a finding is not acknowledged', () => {
-    // Prepare: an unencrypted queue without a DLQ, added to the real stack.
-    const { app, stack } = buildStack('dev');
-    new sqs.Queue(Stack.of(stack), 'Careless', { encryption: sqs.QueueEncryption.UNENCRYPTED });
-    // Act / Assess
-    expect(() => app.synth()).toThrow();
+  it('fails synth with the AwsSolutions finding when a queue has no DLQ and no encryption', () => {
+    // Prepare: a fresh app whose stack gets a careless queue before anything is synthesized
+    const careless = (stack: Stack) =>
+      new sqs.Queue(stack, 'Careless', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    // Act
+    const synth = () => buildStack('dev', undefined, careless);
+    // Assess: the findings name the rule and the queue (not a construct tree modified after synth)
+    expect(synth).toThrow(/Acknowledge with 'AwsSolutions::AwsSolutions-SQS3'/);
+    expect(synth).toThrow(/Hookyard-dev\/Careless\/Resource/);
+    expect(synth).toThrow(/AwsSolutions-SQS2/);
   });
 });
 
@@ -297,16 +302,26 @@ describe('signed deliveries', () => {
 });
 
 describe('runbooks', () => {
-  it('exist for every alarm kind', () => {
-    for (const name of [
-      'dlq-not-empty',
-      'oldest-message-age',
-      'transformer-errors',
-      'ingest-errors',
-      'throttles',
-      'signature-rejections',
-    ]) {
-      expect(existsSync(new URL(`../../docs/runbooks/${name}.md`, import.meta.url)), name).toBe(true);
+  const runbookFile = (runbook: string) => new URL(`../../docs/runbooks/${runbook}.md`, import.meta.url);
+
+  it('exist for every runbook an alarm may name, and say what to do', () => {
+    for (const runbook of RUNBOOKS) {
+      expect(existsSync(runbookFile(runbook)), runbook).toBe(true);
+      expect(readFileSync(runbookFile(runbook), 'utf8')).toMatch(
+        /## What it means[\s\S]+## First checks[\s\S]+## What to do/,
+      );
     }
+  });
+
+  it('are each named by a synthesized alarm, and every alarm names one of them', () => {
+    // Prepare
+    const { template } = buildStack('dev');
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    // Act
+    const named = alarms.map(
+      (a) => /Runbook: docs\/runbooks\/([a-z-]+)\.md/.exec(a.Properties.AlarmDescription)?.[1],
+    );
+    // Assess
+    expect([...new Set(named)].sort()).toEqual([...RUNBOOKS].sort());
   });
 });
