@@ -10,6 +10,7 @@ import {
   REJECTION_REASONS,
   SERVICE_NAME,
 } from '../functions/shared/contract.js';
+import type { ResolvedIntegration } from '../integrations/resolve.js';
 import type { HookyardFunction } from './hookyard-function.js';
 import type { ReliableQueue } from './reliable-queue.js';
 import { type Runbook, RunbookAlarm } from './runbook-alarm.js';
@@ -17,21 +18,8 @@ import { type Runbook, RunbookAlarm } from './runbook-alarm.js';
 /** A `reason` of `WebhooksRejected` that alarms and dashboards watch. */
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 
-/** When each alarm fires (at or above); the registry's `alarms`, defaults resolved there. */
-export interface IntegrationAlarmThresholds {
-  /** Messages in the DLQ. */
-  readonly dlqDepth: number;
-  /** Age of the oldest queued message, for 3 minutes. */
-  readonly oldestMessageAgeSeconds: number;
-  /** Transformer errors + failed deliveries in 5 minutes. */
-  readonly transformerErrors: number;
-  /** Ingest errors + failures in 5 minutes. */
-  readonly ingestErrors: number;
-  /** Lambda throttles of ingest and transformer in 5 minutes. */
-  readonly throttles: number;
-  /** Webhooks rejected for a bad signature in 5 minutes. */
-  readonly signatureRejections: number;
-}
+/** When each alarm fires (at or above): the registry's `alarms`, with their defaults resolved there. */
+export type IntegrationAlarmThresholds = ResolvedIntegration['alarms'];
 
 export interface IntegrationMonitoringProps {
   /** The integration watched: the `integration` dimension and the alarm names. */

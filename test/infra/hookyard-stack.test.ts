@@ -3,7 +3,9 @@ import { type Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deliverySettingsOf, ENV } from '../../functions/shared/contract.js';
 import { acmeOrders } from '../../integrations/acme-orders/index.js';
+import { validateIntegrations } from '../../integrations/resolve.js';
 import { RUNBOOKS } from '../../lib/runbook-alarm.js';
 import { buildStack } from '../support/stack.js';
 
@@ -212,7 +214,7 @@ describe('HookyardStack (dev, acme-orders)', () => {
     built.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     const breaker = ofType('AWS::Lambda::Function').find(([id]) => id.includes('Breaker'));
     expect(breaker?.[1].Properties.Environment).toMatchObject({
-      Variables: { EVENT_SOURCE_MAPPING_ID: { Ref: esm } },
+      Variables: { [ENV.eventSourceMappingId]: { Ref: esm } },
     });
   });
 
@@ -222,8 +224,25 @@ describe('HookyardStack (dev, acme-orders)', () => {
       return (fn?.[1].Properties.Environment as { Variables: Record<string, unknown> } | undefined)
         ?.Variables;
     };
-    expect(env('Ingest')?.SECRETS_TTL_SECONDS).toBe('300');
-    expect(env('Transformer')?.SECRETS_TTL_SECONDS).toBe('300');
+    expect(env('Ingest')?.[ENV.secretCacheSeconds]).toBe('300');
+    expect(env('Transformer')?.[ENV.secretCacheSeconds]).toBe('300');
+  });
+
+  it('gives the transformer every delivery setting in one variable, as the registry resolves them', () => {
+    // Prepare
+    const [acme] = validateIntegrations([acmeOrders], 'dev');
+    const transformer = ofType('AWS::Lambda::Function').find(([id]) => id.includes('Transformer'));
+    const variables =
+      (transformer?.[1].Properties.Environment as { Variables: Record<string, unknown> } | undefined)
+        ?.Variables ?? {};
+    // Act
+    const settings = JSON.parse(String(variables[ENV.deliverySettings]));
+    // Assess
+    expect(acme).toBeDefined();
+    expect(settings).toEqual(deliverySettingsOf(acme as NonNullable<typeof acme>));
+    expect(
+      Object.keys(variables).filter((name) => /REDELIVERY|CIRCUIT|RATE_LIMIT|CONCURRENCY/.test(name)),
+    ).toEqual([]);
   });
 
   it('shows one dashboard for the stack', () => {
@@ -291,7 +310,7 @@ describe('signed deliveries', () => {
       id.startsWith('AcmeOrdersTransformerFunction'),
     )?.[1];
     expect(transformer?.Properties.Environment).toMatchObject({
-      Variables: { DELIVERY_SIGNING_SECRET_ID: { Ref: secret } },
+      Variables: { [ENV.deliverySigningSecretId]: { Ref: secret } },
     });
     const readers = Object.values(resources).filter(
       (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes(`{"Ref":"${secret}"}`),
