@@ -56,9 +56,6 @@ export class PartnerIntegration extends Construct {
     super(scope, id);
     const { integration: i, stage } = props;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
-    if (i.endpoint.type === 'http-api' && !props.webhookApi) {
-      throw new Error(`integration '${i.name}': endpoint 'http-api' needs a webhookApi`);
-    }
 
     this.signingSecret = this.secret('SigningSecret', i.definition.source.secretName, {
       description: `Hookyard ${stage}: webhook signing secret of ${i.name}`,
@@ -194,7 +191,8 @@ export class PartnerIntegration extends Construct {
       new CfnOutput(this, 'WebhookUrl', { value: url.url, description: `POST ${i.name} webhooks here` });
       return;
     }
-    const routes = props.webhookApi?.addWebhookRoute(i.name, this.ingest.function, i.endpoint.throttle) ?? [];
+    if (!props.webhookApi) throw new Error(`integration '${i.name}': endpoint 'http-api' needs a webhookApi`);
+    const routes = props.webhookApi.addWebhookRoute(i.name, this.ingest.function, i.endpoint.throttle);
     for (const route of routes) {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions::AwsSolutions-APIG4',
