@@ -58,6 +58,24 @@ type CfnAlarm = CfnMetric & {
 };
 
 /** The custom metrics (not `AWS/…`) each alarm of the template watches. */
+/** The custom metrics the dashboard graphs (its body is a Fn::Join around a few tokens). */
+function dashboardCustomMetrics(body: unknown): MetricIdentity[] {
+  const parts = (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+  const text = parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('');
+  const widgets = (JSON.parse(text) as { widgets: { properties: { metrics?: unknown[][] } }[] }).widgets;
+  return widgets
+    .flatMap((w) => w.properties.metrics ?? [])
+    .map((m) => m.filter((x): x is string => typeof x === 'string'))
+    .filter(([namespace]) => namespace && !namespace.startsWith('AWS/'))
+    .map(([namespace = '', name = '', ...pairs]) => ({
+      namespace,
+      name,
+      dimensions: Object.fromEntries(
+        pairs.flatMap((k, i) => (i % 2 === 0 ? [[k, String(pairs[i + 1])]] : [])),
+      ),
+    }));
+}
+
 function alarmCustomMetrics(alarms: readonly CfnAlarm[]): Map<string, MetricIdentity[]> {
   const byAlarm = new Map<string, MetricIdentity[]>();
   for (const alarm of alarms) {
@@ -117,12 +135,17 @@ describe('alarms watch metrics the handlers emit', () => {
   let sqs: SQSClient;
   const emitted: MetricIdentity[] = [];
   let alarms: Map<string, MetricIdentity[]>;
+  let graphed: MetricIdentity[];
 
   beforeAll(async () => {
     // Prepare: the template's alarms
     const { template } = buildStack('dev');
     alarms = alarmCustomMetrics(
       Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties as CfnAlarm),
+    );
+
+    graphed = Object.values(template.findResources('AWS::CloudWatch::Dashboard')).flatMap((d) =>
+      dashboardCustomMetrics(d.Properties.DashboardBody),
     );
 
     // Prepare: emulators, a scripted target, and the environment the constructs build
@@ -197,19 +220,19 @@ describe('alarms watch metrics the handlers emit', () => {
       c: unknown,
     ) => Promise<unknown>;
 
-    const webhook = (headers: Record<string, string>): APIGatewayProxyEventV2 =>
+    const webhook = (headers: Record<string, string>, body = sample): APIGatewayProxyEventV2 =>
       ({
         version: '2.0',
         routeKey: `POST /webhooks/${INTEGRATION}`,
         rawPath: `/webhooks/${INTEGRATION}`,
         rawQueryString: '',
         headers: { 'content-type': 'application/json', ...headers },
-        body: sample,
+        body,
         isBase64Encoded: false,
         requestContext: { http: { method: 'POST' }, timeEpoch: Date.now() },
       }) as unknown as APIGatewayProxyEventV2;
-    const signed = (id: string) =>
-      webhook(signStandardWebhook(SIGNING_SECRET, { id, timestamp: new Date(), body: sample }));
+    const signed = (id: string, body = sample) =>
+      webhook(signStandardWebhook(SIGNING_SECRET, { id, timestamp: new Date(), body }), body);
 
     // Act: every outcome that publishes a metric an alarm may watch
     const statuses = [
@@ -217,6 +240,7 @@ describe('alarms watch metrics the handlers emit', () => {
       (await ingest(signed('evt-ok'), lambdaContext('ingest'))).statusCode, // accepted
       (await ingest(signed('evt-500'), lambdaContext('ingest'))).statusCode,
       (await ingest(signed('evt-400'), lambdaContext('ingest'))).statusCode,
+      (await ingest(signed('evt-bad-body', '{"id":"x"}'), lambdaContext('ingest'))).statusCode, // schema
     ];
     const records = (await receiveMessages(sqs, env.queueUrl, 3)).map(
       (m) => toSqsRecord(m, env.queueArn, 'us-east-1') as SQSEvent['Records'][number],
@@ -231,7 +255,7 @@ describe('alarms watch metrics the handlers emit', () => {
 
     emitted.push(...log.mock.calls.flatMap((args) => emfMetrics(String(args[0]))));
     log.mockRestore();
-    expect(statuses).toEqual([401, 202, 202, 202, 500]);
+    expect(statuses).toEqual([401, 202, 202, 202, 400, 500]);
     expect(records).toHaveLength(3);
   });
 
@@ -263,5 +287,14 @@ describe('alarms watch metrics the handlers emit', () => {
       metrics.filter((m) => !emittedKeys.has(key(m))).map((m) => `${alarm}: ${key(m)}`),
     );
     expect(unwatched, `emitted:\n${[...emittedKeys].sort().join('\n')}`).toEqual([]);
+  });
+
+  it('graphs on the dashboard only metrics a handler emits', () => {
+    const emittedKeys = new Set(emitted.map(key));
+    expect(graphed.length).toBeGreaterThanOrEqual(5);
+    expect(
+      graphed.filter((m) => !emittedKeys.has(key(m))).map(key),
+      `emitted:\n${[...emittedKeys].sort().join('\n')}`,
+    ).toEqual([]);
   });
 });
