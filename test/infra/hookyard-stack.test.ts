@@ -30,6 +30,33 @@ describe('HookyardStack (dev, acme-orders)', () => {
     expect(ofType('AWS::DynamoDB::Table').map(([id]) => id)).toEqual(['IdempotencyTable48612DF4']);
   });
 
+  it('pins the logical ids of physically named resources', () => {
+    // A new logical id makes CloudFormation create the resource under the same name before deleting
+    // the old one: the update fails (function, queue) or the alarm is deleted after it (alarms).
+    const nameProperty: Record<string, string> = {
+      'AWS::Lambda::Function': 'FunctionName',
+      'AWS::CloudWatch::Alarm': 'AlarmName',
+      'AWS::SQS::Queue': 'QueueName',
+      'AWS::CloudWatch::Dashboard': 'DashboardName',
+    };
+    const named = Object.entries(resources)
+      .filter(([, r]) => (nameProperty[r.Type] ?? '') in r.Properties)
+      .map(([id]) => id)
+      .sort();
+    expect(named).toEqual([
+      'AcmeOrdersAgeAlarm02288FCA',
+      'AcmeOrdersBreakerFunction65D228A0',
+      'AcmeOrdersCircuitOpenAlarmE9926547',
+      'AcmeOrdersDlqAlarm84A152A7',
+      'AcmeOrdersIngestErrorsAlarm1EEB4DED',
+      'AcmeOrdersQueueF7A27845',
+      'AcmeOrdersSignatureRejectionsAlarmB08E42FE',
+      'AcmeOrdersThrottlesAlarmFF0B3797',
+      'AcmeOrdersTransformerErrorsAlarm31567193',
+      'Dashboard9E4231ED',
+    ]);
+  });
+
   it('encrypts both queues, keeps DLQ messages longer, and redrives to the DLQ after maxReceiveCount', () => {
     const queue = resources.AcmeOrdersQueueF7A27845?.Properties ?? {};
     const dlq = resources.AcmeOrdersQueueDeadLetterQueueE91E461A?.Properties ?? {};
