@@ -50,7 +50,8 @@ export class HookyardStack extends Stack {
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `hookyard-${props.stage}`,
     });
-    for (const integration of this.integrations) dashboard.addWidgets(...integration.dashboardWidgets());
+    for (const integration of this.integrations)
+      dashboard.addWidgets(...integration.monitoring.dashboardWidgets());
 
     if (webhookApi) new CfnOutput(this, 'WebhookBaseUrl', { value: `${webhookApi.url}webhooks/` });
     new CfnOutput(this, 'AlertTopicArn', { value: alerts.topic.topicArn });

@@ -1,18 +1,19 @@
-import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
-/** Every runbook lives at `docs/runbooks/<runbook>.md`; a test checks each one exists. */
-export type Runbook =
-  | 'dlq-not-empty'
-  | 'oldest-message-age'
-  | 'transformer-errors'
-  | 'ingest-errors'
-  | 'throttles'
-  | 'signature-rejections'
-  | 'circuit-open';
+/** Every runbook an alarm may name; each lives at `docs/runbooks/<runbook>.md` (a test checks). */
+export const RUNBOOKS = [
+  'dlq-not-empty',
+  'oldest-message-age',
+  'transformer-errors',
+  'ingest-errors',
+  'throttles',
+  'signature-rejections',
+  'circuit-open',
+] as const;
+export type Runbook = (typeof RUNBOOKS)[number];
 
 export interface RunbookAlarmProps {
   readonly metric: cloudwatch.IMetric;
@@ -48,5 +49,3 @@ export class RunbookAlarm extends Construct {
     this.alarm.addOkAction(action);
   }
 }
-
-export const FIVE_MINUTES = Duration.minutes(5);

@@ -1,4 +1,4 @@
-import { Lazy, type RemovalPolicy } from 'aws-cdk-lib';
+import { Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -11,7 +11,8 @@ export interface WebhookApiProps {
   readonly defaultThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly accessLogRetention?: logs.RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
+  /** Of the access log group. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -27,7 +28,7 @@ export class WebhookApi extends Construct {
     { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
   > = {};
 
-  constructor(scope: Construct, id: string, props: WebhookApiProps) {
+  constructor(scope: Construct, id: string, props: WebhookApiProps = {}) {
     super(scope, id);
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Hookyard partner webhooks',
@@ -35,7 +36,7 @@ export class WebhookApi extends Construct {
     });
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: props.removalPolicy,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
     const throttle = props.defaultThrottle ?? { rateLimit: 100, burstLimit: 200 };
     this.stage = new apigwv2.HttpStage(this, 'Stage', {
@@ -75,11 +76,15 @@ export class WebhookApi extends Construct {
       ThrottlingRateLimit: throttle.rateLimit,
       ThrottlingBurstLimit: throttle.burstLimit,
     };
-    return this.api.addRoutes({
+    const routes = this.api.addRoutes({
       path,
       methods: [apigwv2.HttpMethod.POST],
       integration: new HttpLambdaIntegration(`${name}Integration`, handler),
     });
+    // The stage's RouteSettings name these routes by key, which gives CloudFormation no order: without
+    // this it may create the stage first, and API Gateway refuses it ("Unable to find Route by key").
+    for (const route of routes) this.stage.node.addDependency(route);
+    return routes;
   }
 
   /** Base URL of the API, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com`. */

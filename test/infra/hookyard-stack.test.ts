@@ -1,9 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { Stack, Validations } from 'aws-cdk-lib';
+import { type Stack, Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deliverySettingsOf, ENV } from '../../functions/shared/contract.js';
 import { acmeOrders } from '../../integrations/acme-orders/index.js';
+import { validateIntegrations } from '../../integrations/resolve.js';
+import { RUNBOOKS } from '../../lib/runbook-alarm.js';
 import { buildStack } from '../support/stack.js';
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -25,6 +28,33 @@ describe('HookyardStack (dev, acme-orders)', () => {
         .sort(),
     ).toEqual(['AcmeOrdersQueueDeadLetterQueueE91E461A', 'AcmeOrdersQueueF7A27845']);
     expect(ofType('AWS::DynamoDB::Table').map(([id]) => id)).toEqual(['IdempotencyTable48612DF4']);
+  });
+
+  it('pins the logical ids of physically named resources', () => {
+    // A new logical id makes CloudFormation create the resource under the same name before deleting
+    // the old one: the update fails (function, queue) or the alarm is deleted after it (alarms).
+    const nameProperty: Record<string, string> = {
+      'AWS::Lambda::Function': 'FunctionName',
+      'AWS::CloudWatch::Alarm': 'AlarmName',
+      'AWS::SQS::Queue': 'QueueName',
+      'AWS::CloudWatch::Dashboard': 'DashboardName',
+    };
+    const named = Object.entries(resources)
+      .filter(([, r]) => (nameProperty[r.Type] ?? '') in r.Properties)
+      .map(([id]) => id)
+      .sort();
+    expect(named).toEqual([
+      'AcmeOrdersAgeAlarm02288FCA',
+      'AcmeOrdersBreakerFunction65D228A0',
+      'AcmeOrdersCircuitOpenAlarmE9926547',
+      'AcmeOrdersDlqAlarm84A152A7',
+      'AcmeOrdersIngestErrorsAlarm1EEB4DED',
+      'AcmeOrdersQueueF7A27845',
+      'AcmeOrdersSignatureRejectionsAlarmB08E42FE',
+      'AcmeOrdersThrottlesAlarmFF0B3797',
+      'AcmeOrdersTransformerErrorsAlarm31567193',
+      'Dashboard9E4231ED',
+    ]);
   });
 
   it('encrypts both queues, keeps DLQ messages longer, and redrives to the DLQ after maxReceiveCount', () => {
@@ -211,7 +241,7 @@ describe('HookyardStack (dev, acme-orders)', () => {
     built.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
     const breaker = ofType('AWS::Lambda::Function').find(([id]) => id.includes('Breaker'));
     expect(breaker?.[1].Properties.Environment).toMatchObject({
-      Variables: { EVENT_SOURCE_MAPPING_ID: { Ref: esm } },
+      Variables: { [ENV.eventSourceMappingId]: { Ref: esm } },
     });
   });
 
@@ -221,8 +251,25 @@ describe('HookyardStack (dev, acme-orders)', () => {
       return (fn?.[1].Properties.Environment as { Variables: Record<string, unknown> } | undefined)
         ?.Variables;
     };
-    expect(env('Ingest')?.SECRETS_TTL_SECONDS).toBe('300');
-    expect(env('Transformer')?.SECRETS_TTL_SECONDS).toBe('300');
+    expect(env('Ingest')?.[ENV.secretCacheSeconds]).toBe('300');
+    expect(env('Transformer')?.[ENV.secretCacheSeconds]).toBe('300');
+  });
+
+  it('gives the transformer every delivery setting in one variable, as the registry resolves them', () => {
+    // Prepare
+    const [acme] = validateIntegrations([acmeOrders], 'dev');
+    const transformer = ofType('AWS::Lambda::Function').find(([id]) => id.includes('Transformer'));
+    const variables =
+      (transformer?.[1].Properties.Environment as { Variables: Record<string, unknown> } | undefined)
+        ?.Variables ?? {};
+    // Act
+    const settings = JSON.parse(String(variables[ENV.deliverySettings]));
+    // Assess
+    expect(acme).toBeDefined();
+    expect(settings).toEqual(deliverySettingsOf(acme as NonNullable<typeof acme>));
+    expect(
+      Object.keys(variables).filter((name) => /REDELIVERY|CIRCUIT|RATE_LIMIT|CONCURRENCY/.test(name)),
+    ).toEqual([]);
   });
 
   it('shows one dashboard for the stack', () => {
@@ -231,12 +278,16 @@ describe('HookyardStack (dev, acme-orders)', () => {
 });
 
 describe('cdk-nag in the tests', () => {
-  it('fails synth when a finding is not acknowledged', () => {
-    // Prepare: an unencrypted queue without a DLQ, added to the real stack.
-    const { app, stack } = buildStack('dev');
-    new sqs.Queue(Stack.of(stack), 'Careless', { encryption: sqs.QueueEncryption.UNENCRYPTED });
-    // Act / Assess
-    expect(() => app.synth()).toThrow();
+  it('fails synth with the AwsSolutions finding when a queue has no DLQ and no encryption', () => {
+    // Prepare: a fresh app whose stack gets a careless queue before anything is synthesized
+    const careless = (stack: Stack) =>
+      new sqs.Queue(stack, 'Careless', { encryption: sqs.QueueEncryption.UNENCRYPTED });
+    // Act
+    const synth = () => buildStack('dev', undefined, careless);
+    // Assess: the findings name the rule and the queue (not a construct tree modified after synth)
+    expect(synth).toThrow(/Acknowledge with 'AwsSolutions::AwsSolutions-SQS3'/);
+    expect(synth).toThrow(/Hookyard-dev\/Careless\/Resource/);
+    expect(synth).toThrow(/AwsSolutions-SQS2/);
   });
 });
 
@@ -286,7 +337,7 @@ describe('signed deliveries', () => {
       id.startsWith('AcmeOrdersTransformerFunction'),
     )?.[1];
     expect(transformer?.Properties.Environment).toMatchObject({
-      Variables: { DELIVERY_SIGNING_SECRET_ID: { Ref: secret } },
+      Variables: { [ENV.deliverySigningSecretId]: { Ref: secret } },
     });
     const readers = Object.values(resources).filter(
       (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes(`{"Ref":"${secret}"}`),
@@ -297,16 +348,26 @@ describe('signed deliveries', () => {
 });
 
 describe('runbooks', () => {
-  it('exist for every alarm kind', () => {
-    for (const name of [
-      'dlq-not-empty',
-      'oldest-message-age',
-      'transformer-errors',
-      'ingest-errors',
-      'throttles',
-      'signature-rejections',
-    ]) {
-      expect(existsSync(new URL(`../../docs/runbooks/${name}.md`, import.meta.url)), name).toBe(true);
+  const runbookFile = (runbook: string) => new URL(`../../docs/runbooks/${runbook}.md`, import.meta.url);
+
+  it('exist for every runbook an alarm may name, and say what to do', () => {
+    for (const runbook of RUNBOOKS) {
+      expect(existsSync(runbookFile(runbook)), runbook).toBe(true);
+      expect(readFileSync(runbookFile(runbook), 'utf8')).toMatch(
+        /## What it means[\s\S]+## First checks[\s\S]+## What to do/,
+      );
     }
+  });
+
+  it('are each named by a synthesized alarm, and every alarm names one of them', () => {
+    // Prepare
+    const { template } = buildStack('dev');
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+    // Act
+    const named = alarms.map(
+      (a) => /Runbook: docs\/runbooks\/([a-z-]+)\.md/.exec(a.Properties.AlarmDescription)?.[1],
+    );
+    // Assess
+    expect([...new Set(named)].sort()).toEqual([...RUNBOOKS].sort());
   });
 });

@@ -8,8 +8,17 @@ import { validateIntegrations } from '../../integrations/resolve.js';
 import type { AnyIntegration } from '../../integrations/types.js';
 import { HookyardStack } from '../../lib/hookyard-stack.js';
 
-export function buildStack(stage = 'dev', integrations: readonly AnyIntegration[] = registry) {
-  const app = new App({ context: { stage } });
+/**
+ * `addToStack` runs before the template is synthesized (after that the construct tree is frozen),
+ * for tests that add a construct of their own.
+ */
+export function buildStack(
+  stage = 'dev',
+  integrations: readonly AnyIntegration[] = registry,
+  addToStack?: (stack: HookyardStack) => void,
+) {
+  // No bundling: template assertions don't read the function code, and esbuild costs seconds per function.
+  const app = new App({ context: { stage, 'aws:cdk:bundling-stacks': [] } });
   const config = stages[stage] ?? stages.dev;
   const stack = new HookyardStack(app, `Hookyard-${stage}`, {
     stage,
@@ -18,6 +27,7 @@ export function buildStack(stage = 'dev', integrations: readonly AnyIntegration[
     logRetention: config?.logRetention,
     alertEmails: ['oncall@example.com'],
   });
+  addToStack?.(stack);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack, template: Template.fromStack(stack) };
 }
