@@ -14,14 +14,14 @@ import { lowercaseHeaders } from '../../functions/shared/http.js';
 import { resolveIntegration } from '../../integrations/resolve.js';
 import {
   describeCase,
-  isUtf8,
   fuzzIntegration,
+  isUtf8,
   MAX_BODY_BYTES,
   OTHER_SECRET,
   RECEIVED_AT,
   SCHEME_NAMES,
-  SECRET,
   type SchemeName,
+  SECRET,
   TOLERANCE_SECONDS,
   type WebhookCase,
   webhookCase,
@@ -38,7 +38,12 @@ const integrations = Object.fromEntries(
 
 function toRequest(c: WebhookCase, receivedAt = RECEIVED_AT): IngestRequest {
   // The handler lowercases header names before deciding; so does this test.
-  return { headers: lowercaseHeaders(c.headers), body: c.body, isBase64Encoded: c.isBase64Encoded, receivedAt };
+  return {
+    headers: lowercaseHeaders(c.headers),
+    body: c.body,
+    isBase64Encoded: c.isBase64Encoded,
+    receivedAt,
+  };
 }
 
 /** The properties every decision must have, whatever the request. */
@@ -48,7 +53,8 @@ function checkDecision(c: WebhookCase, decision: IngestDecision): void {
     expect(c.validlySigned, `accepted without a valid signature: ${what}`).toBe(true);
     expect(decision.eventId, what).toMatch(/^[\x21-\x7e]{1,128}$/);
     // What is queued is what was signed. (Non-UTF-8 bytes are queued with U+FFFD today: a known gap.)
-    if (isUtf8(c.serverBytes)) expect(Buffer.from(decision.body, 'utf8').equals(c.serverBytes), what).toBe(true);
+    if (isUtf8(c.serverBytes))
+      expect(Buffer.from(decision.body, 'utf8').equals(c.serverBytes), what).toBe(true);
   } else {
     expect(REJECTION_STATUSES, what).toContain(decision.status);
     expect(decision.response.error, what).toBe(decision.reason);
@@ -58,7 +64,10 @@ function checkDecision(c: WebhookCase, decision: IngestDecision): void {
     expect(JSON.parse(json), what).toEqual(decision.response);
     expect(json).not.toContain(SECRET);
   }
-  if (c.acceptable) expect(decision, `a clean, validly signed request was refused: ${what}`).toMatchObject({ accepted: true });
+  if (c.acceptable)
+    expect(decision, `a clean, validly signed request was refused: ${what}`).toMatchObject({
+      accepted: true,
+    });
 }
 
 const tally = new Map<string, number>();
@@ -94,7 +103,9 @@ describe('decideIngest: the attacks, one by one', () => {
   /** One clean, validly signed request per scheme, generated until found. */
   const captured = (scheme: SchemeName): WebhookCase => {
     const [found] = fc.sample(
-      webhookCase(scheme).filter((c) => c.acceptable && c.encoding === 'plain' && c.timestampKind === 'valid'),
+      webhookCase(scheme).filter(
+        (c) => c.acceptable && c.encoding === 'plain' && c.timestampKind === 'valid',
+      ),
       { numRuns: 1, seed: 42 },
     );
     if (!found) throw new Error(`no clean ${scheme} request generated`);
@@ -134,7 +145,12 @@ describe('decideIngest: the attacks, one by one', () => {
     },
   );
 
-  const timestamped: SchemeName[] = ['standard-webhooks', 'stripe', 'hmac-hex-timestamp', 'hmac-base64-timestamp'];
+  const timestamped: SchemeName[] = [
+    'standard-webhooks',
+    'stripe',
+    'hmac-hex-timestamp',
+    'hmac-base64-timestamp',
+  ];
   it.each(timestamped)('%s: fails when a captured request is replayed after the tolerance', (scheme) => {
     const c = captured(scheme);
     const later = new Date(RECEIVED_AT.getTime() + (TOLERANCE_SECONDS + 301) * 1000);
@@ -148,30 +164,42 @@ describe('decideIngest: the attacks, one by one', () => {
   it.each(timestamped)('%s: fails when the request is signed for the future', (scheme) => {
     const c = captured(scheme);
     const earlier = new Date(RECEIVED_AT.getTime() - (TOLERANCE_SECONDS + 301) * 1000);
-    expect(decide(scheme, toRequest(c, earlier))).toMatchObject({ accepted: false, reason: 'stale-timestamp' });
+    expect(decide(scheme, toRequest(c, earlier))).toMatchObject({
+      accepted: false,
+      reason: 'stale-timestamp',
+    });
   });
 
-  it.each(SCHEME_NAMES)('%s: header-name case does not matter to a valid request, nor rescue a forged one', (scheme) => {
-    const c = captured(scheme);
-    for (const rename of [(n: string) => n.toUpperCase(), (n: string) => n.replace(/\b\w/g, (x) => x.toUpperCase())]) {
-      const renamed = Object.fromEntries(Object.entries(c.headers).map(([n, v]) => [rename(n), v]));
-      expect(decide(scheme, toRequest({ ...c, headers: renamed }))).toMatchObject({ accepted: true });
-      expect(decide(scheme, toRequest({ ...c, headers: renamed }), [OTHER_SECRET])).toMatchObject({
-        accepted: false,
-      });
-    }
-  });
+  it.each(SCHEME_NAMES)(
+    '%s: header-name case does not matter to a valid request, nor rescue a forged one',
+    (scheme) => {
+      const c = captured(scheme);
+      for (const rename of [
+        (n: string) => n.toUpperCase(),
+        (n: string) => n.replace(/\b\w/g, (x) => x.toUpperCase()),
+      ]) {
+        const renamed = Object.fromEntries(Object.entries(c.headers).map(([n, v]) => [rename(n), v]));
+        expect(decide(scheme, toRequest({ ...c, headers: renamed }))).toMatchObject({ accepted: true });
+        expect(decide(scheme, toRequest({ ...c, headers: renamed }), [OTHER_SECRET])).toMatchObject({
+          accepted: false,
+        });
+      }
+    },
+  );
 
-  it.each(SCHEME_NAMES)('%s: fails with 413 when the body is one byte over the limit, signed or not', (scheme) => {
-    const c = captured(scheme);
-    for (const isBase64Encoded of [false, true]) {
-      const bytes = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
-      const body = isBase64Encoded ? bytes.toString('base64') : bytes.toString('utf8');
-      expect(decide(scheme, toRequest({ ...c, body, isBase64Encoded }))).toMatchObject({
-        accepted: false,
-        status: 413,
-        reason: 'payload-too-large',
-      });
-    }
-  });
+  it.each(SCHEME_NAMES)(
+    '%s: fails with 413 when the body is one byte over the limit, signed or not',
+    (scheme) => {
+      const c = captured(scheme);
+      for (const isBase64Encoded of [false, true]) {
+        const bytes = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
+        const body = isBase64Encoded ? bytes.toString('base64') : bytes.toString('utf8');
+        expect(decide(scheme, toRequest({ ...c, body, isBase64Encoded }))).toMatchObject({
+          accepted: false,
+          status: 413,
+          reason: 'payload-too-large',
+        });
+      }
+    },
+  );
 });

@@ -188,7 +188,10 @@ const timestampText = (kind: TimestampKind): fc.Arbitrary<string | undefined> =>
     case 'valid':
       return seconds(NOW_SECONDS - TOLERANCE_SECONDS + 1, NOW_SECONDS + TOLERANCE_SECONDS - 1);
     case 'at-tolerance':
-      return fc.constantFrom(String(NOW_SECONDS - TOLERANCE_SECONDS), String(NOW_SECONDS + TOLERANCE_SECONDS));
+      return fc.constantFrom(
+        String(NOW_SECONDS - TOLERANCE_SECONDS),
+        String(NOW_SECONDS + TOLERANCE_SECONDS),
+      );
     case 'stale':
       return seconds(0, NOW_SECONDS - TOLERANCE_SECONDS - 1);
     case 'future':
@@ -214,7 +217,7 @@ function paddedJson(id: string, size: number): Buffer {
   return Buffer.from(`${base.slice(0, -2)}${'x'.repeat(Math.max(0, size - Buffer.byteLength(base)))}"}`);
 }
 
-const bodyBytes = (kind: BodyKind, id: string): fc.Arbitrary<Buffer> => {
+const bodyBytes = (kind: BodyKind, id: string, limit: number): fc.Arbitrary<Buffer> => {
   switch (kind) {
     case 'json':
       return fc
@@ -224,26 +227,36 @@ const bodyBytes = (kind: BodyKind, id: string): fc.Arbitrary<Buffer> => {
       // Any UTF-16, lone surrogates included: they are what a broken partner encoder produces.
       return fc.string({ unit: 'binary', maxLength: 200 }).map((s) => Buffer.from(s, 'utf8'));
     case 'non-utf8':
-      return fc.uint8Array({ minLength: 1, maxLength: 200 }).map((a) => Buffer.concat([Buffer.from([0xff]), a]));
+      return fc
+        .uint8Array({ minLength: 1, maxLength: 200 })
+        .map((a) => Buffer.concat([Buffer.from([0xff]), a]));
     case 'json-with-non-utf8':
       return fc.constant(
-        Buffer.concat([Buffer.from(`{"id":"${id}","name":"`), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]),
+        Buffer.concat([
+          Buffer.from(`{"id":"${id}","name":"`),
+          Buffer.from([0xc3, 0x28, 0xff]),
+          Buffer.from('"}'),
+        ]),
       );
     case 'empty':
       return fc.constant(Buffer.alloc(0));
     case 'at-limit':
-      return fc.constant(paddedJson(id, MAX_BODY_BYTES));
+      return fc.constant(paddedJson(id, limit));
     case 'over-limit':
-      return fc.constant(paddedJson(id, MAX_BODY_BYTES + 1));
+      return fc.constant(paddedJson(id, limit + 1));
     case 'far-over-limit':
-      return fc.constant(paddedJson(id, MAX_BODY_BYTES * 8));
+      return fc.constant(paddedJson(id, limit * 8));
   }
 };
 
 export const isUtf8 = (bytes: Buffer) => Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
 
 /** How the body travels: as text, as base64, or flagged base64 but not valid base64. */
-function encode(bytes: Buffer, encoding: Encoding, noise: string): { body: string; isBase64Encoded: boolean } {
+function encode(
+  bytes: Buffer,
+  encoding: Encoding,
+  noise: string,
+): { body: string; isBase64Encoded: boolean } {
   if (encoding === 'plain') return { body: bytes.toString('utf8'), isBase64Encoded: false };
   const b64 = bytes.toString('base64');
   // Garbage in the middle of base64: Node's decoder skips it, a strict one refuses it.
@@ -280,8 +293,15 @@ const SIGNATURE_HEADER: Record<SchemeName, string> = {
 
 const oneOf = <T extends string>(...values: T[]) => fc.constantFrom(...values);
 
+export interface CaseOptions {
+  /** The 'json' bodies: an integration with a real schema needs payloads that match it. @default - any object with an id */
+  readonly json?: (id: string) => fc.Arbitrary<Buffer>;
+  /** @default MAX_BODY_BYTES */
+  readonly maxBodyBytes?: number;
+}
+
 /** Generated requests for one scheme, weighted towards the valid case so acceptance is exercised too. */
-export function webhookCase(scheme: SchemeName): fc.Arbitrary<WebhookCase> {
+export function webhookCase(scheme: SchemeName, options: CaseOptions = {}): fc.Arbitrary<WebhookCase> {
   return fc
     .record({
       bodyKind: fc.oneof(
@@ -330,7 +350,10 @@ export function webhookCase(scheme: SchemeName): fc.Arbitrary<WebhookCase> {
       ),
       headerCase: oneOf<HeaderCase>('lower', 'upper', 'mixed', 'canonical'),
       flips: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
-      eventId: fc.oneof({ weight: 8, arbitrary: printable }, { weight: 1, arbitrary: fc.constantFrom('', ' ', 'é', 'x'.repeat(200)) }),
+      eventId: fc.oneof(
+        { weight: 8, arbitrary: printable },
+        { weight: 1, arbitrary: fc.constantFrom('', ' ', 'é', 'x'.repeat(200)) },
+      ),
       noise: fc.constantFrom('!', '%', '*', '\u00e9', ' ', '-_'),
       cut: fc.integer({ min: 1, max: 40 }),
       junk: fc.string({ maxLength: 60 }),
@@ -339,7 +362,10 @@ export function webhookCase(scheme: SchemeName): fc.Arbitrary<WebhookCase> {
     .chain((c) =>
       fc
         .record({
-          bytes: bodyBytes(c.bodyKind, c.eventId || 'evt'),
+          bytes:
+            c.bodyKind === 'json' && options.json
+              ? options.json(c.eventId || 'evt')
+              : bodyBytes(c.bodyKind, c.eventId || 'evt', options.maxBodyBytes ?? MAX_BODY_BYTES),
           timestamp: timestampText(c.timestampKind),
         })
         .map(({ bytes, timestamp }) => buildCase(scheme, { ...c, bytes, timestamp })),
@@ -371,7 +397,8 @@ function buildCase(
 
   const timestamped = TIMESTAMPED.has(scheme);
   const signedTimestamp = c.timestamp ?? '';
-  const sign = (secret: string, bytes: Buffer) => signatureFor(scheme, secret, bytes, signedTimestamp, c.eventId);
+  const sign = (secret: string, bytes: Buffer) =>
+    signatureFor(scheme, secret, bytes, signedTimestamp, c.eventId);
   const valid = sign(SECRET, c.bytes);
   const forged = sign(OTHER_SECRET, c.bytes);
   let signature: string | undefined;
@@ -441,8 +468,7 @@ function buildCase(
     (c.signatureKind === 'several-with-valid' && LISTS_SIGNATURES.has(scheme)) ||
     // An api key covers no body: the right key with another body is still the right key.
     (c.signatureKind === 'other-body' && scheme === 'api-key');
-  const validlySigned =
-    signatureOk && timestampOk && (scheme === 'api-key' || serverBytes.equals(c.bytes));
+  const validlySigned = signatureOk && timestampOk && (scheme === 'api-key' || serverBytes.equals(c.bytes));
   const acceptable =
     validlySigned &&
     encoding !== 'base64-invalid' &&
