@@ -1,5 +1,5 @@
 /** What Acme's shop posts: Standard Webhooks envelope, Unix-second timestamps, amounts in cents. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const unixSeconds = z.number().int().nonnegative();
 const cents = z.number().int();
