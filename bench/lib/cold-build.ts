@@ -27,7 +27,9 @@ export function naiveOptions(): BuildOptions {
     minify: false,
     treeShaking: false,
     // The bundle has CommonJS dependencies that call require(), as in the shipped build.
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+    },
   };
 }
 
@@ -60,7 +62,8 @@ export function esbuildOptionsOf(bundling: nodejs.BundlingOptions): BuildOptions
     .filter((flag) => flag.startsWith('--pure:'))
     .map((flag) => flag.slice('--pure:'.length));
   const otherArgs = Object.keys(args).filter((flag) => !flag.startsWith('--pure:'));
-  if (otherArgs.length > 0) throw new Error(`cold-build: translate these esbuild args first: ${otherArgs.join(', ')}`);
+  if (otherArgs.length > 0)
+    throw new Error(`cold-build: translate these esbuild args first: ${otherArgs.join(', ')}`);
   // Without bundleAwsSDK, NodejsFunction leaves the runtime's SDK out of the bundle.
   const external = bundling.externalModules ?? (bundling.bundleAwsSDK ? [] : ['@aws-sdk/*']);
   return {
@@ -81,10 +84,20 @@ export function esbuildOptionsOf(bundling: nodejs.BundlingOptions): BuildOptions
   };
 }
 
-export async function buildBundle(entry: string, outDir: string, options: BuildOptions): Promise<BuiltBundle> {
+export async function buildBundle(
+  entry: string,
+  outDir: string,
+  options: BuildOptions,
+): Promise<BuiltBundle> {
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, 'index.mjs');
-  const result = await build({ ...options, entryPoints: [entry], outfile: file, metafile: true, logLevel: 'error' });
+  const result = await build({
+    ...options,
+    entryPoints: [entry],
+    outfile: file,
+    metafile: true,
+    logLevel: 'error',
+  });
   return {
     file,
     bytes: statSync(file).size,
@@ -126,14 +139,18 @@ export function contributions(metafile: Metafile): Contribution[] {
 /** The output cut into 100 KB slices, largest contributors first: "what each 100 KB is". */
 export function hundredKbSlices(parts: readonly Contribution[], total: number): string[][] {
   const slices: string[][] = [];
+  const at = (slice: number) => {
+    slices[slice] = slices[slice] ?? [];
+    return slices[slice];
+  };
   let offset = 0;
   for (const part of parts) {
     const first = Math.floor(offset / 100_000);
     const last = Math.floor((offset + part.bytes - 1) / 100_000);
-    for (let slice = first; slice <= last; slice++) (slices[slice] ??= []).push(part.owner);
+    for (let slice = first; slice <= last; slice++) at(slice).push(part.owner);
     offset += part.bytes;
   }
   // The rest of the file: the banner, esbuild's module wrappers, whitespace.
-  if (total > offset) (slices[Math.floor(offset / 100_000)] ??= []).push('(esbuild runtime and glue)');
+  if (total > offset) at(Math.floor(offset / 100_000)).push('(esbuild runtime and glue)');
   return slices;
 }
