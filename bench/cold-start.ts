@@ -106,8 +106,14 @@ async function main() {
     const samples: Record<'naive' | 'shipped', ColdSample[]> = { naive: [], shipped: [] };
     for (let i = 0; i < runs; i++) {
       for (const name of ['naive', 'shipped'] as const) {
-        const sample = await runColdProcess(builds[name].file, webhookEvent(`evt_cold_${name}_${i}`), env);
-        if (sample.status !== 202) throw new Error(`${name} build answered ${sample.status}: ${sample.body}`);
+        const events = [
+          webhookEvent(`evt_cold_${name}_${i}`),
+          webhookEvent(`evt_warm_${name}_${i}`),
+        ] as const;
+        const sample = await runColdProcess(builds[name].file, events, env);
+        if (sample.status !== 202 || sample.warmStatus !== 202) {
+          throw new Error(`${name} build answered ${sample.status}/${sample.warmStatus}: ${sample.body}`);
+        }
         samples[name].push(sample);
       }
       process.stdout.write('.');
@@ -120,6 +126,7 @@ async function main() {
       runs: samples[name].length,
       medianImportMs: median(samples[name].map((s) => s.importMs)),
       medianFirstCallMs: median(samples[name].map((s) => s.firstCallMs)),
+      medianWarmCallMs: median(samples[name].map((s) => s.warmCallMs)),
       medianInitMs: median(samples[name].map((s) => s.importMs + s.firstCallMs)),
       medianProcessMs: median(samples[name].map((s) => s.processMs)),
     });
@@ -138,12 +145,16 @@ async function main() {
       shipped,
       ratio: {
         bytes: shipped.bytes / naive.bytes,
-        init: shipped.medianInitMs / naive.medianInitMs,
+        /** Import only: what Lambda reports as Init Duration. */
+        import: shipped.medianImportMs / naive.medianImportMs,
+        /** Import + the first call: what the partner waits for on a cold start. */
+        importAndFirstCall: shipped.medianInitMs / naive.medianInitMs,
       },
       aim: {
         ...AIM,
         bytesMet: shipped.bytes <= AIM.maxBytes,
-        initMet: shipped.medianInitMs <= AIM.maxInitRatio * naive.medianInitMs,
+        importMet: shipped.medianImportMs <= AIM.maxInitRatio * naive.medianImportMs,
+        importAndFirstCallMet: shipped.medianInitMs <= AIM.maxInitRatio * naive.medianInitMs,
       },
       shippedContents: parts.slice(0, 25),
       shipped100KbSlices: hundredKbSlices(parts, shipped.bytes),
@@ -152,17 +163,20 @@ async function main() {
     writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
 
     console.log(`ingest cold start, median of ${runs} fresh node ${process.version} processes each`);
-    console.log('build     bundle    import   1st call   import+call');
+    console.log('build     bundle    import   1st call   import+call   (warm call)');
     for (const [name, s] of [
       ['naive', naive],
       ['shipped', shipped],
     ] as const) {
       console.log(
-        `${name.padEnd(9)} ${kb(s.bytes).padStart(7)}  ${ms(s.medianImportMs).padStart(7)}  ${ms(s.medianFirstCallMs).padStart(8)}  ${ms(s.medianInitMs).padStart(11)}`,
+        `${name.padEnd(9)} ${kb(s.bytes).padStart(7)}  ${ms(s.medianImportMs).padStart(7)}  ${ms(s.medianFirstCallMs).padStart(8)}  ${ms(s.medianInitMs).padStart(11)}   (${ms(s.medianWarmCallMs)})`,
       );
     }
+    const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
     console.log(
-      `shipped/naive: size ${result.ratio.bytes.toFixed(2)}, init ${result.ratio.init.toFixed(2)}  (aim: ≤ ${kb(AIM.maxBytes)} ${result.aim.bytesMet ? 'met' : 'MISSED'}, init ≤ ${AIM.maxInitRatio} × naive ${result.aim.initMet ? 'met' : 'MISSED'})`,
+      `shipped/naive: size ${result.ratio.bytes.toFixed(2)} (aim ≤ ${kb(AIM.maxBytes)}: ${verdict(result.aim.bytesMet)}), ` +
+        `import ${result.ratio.import.toFixed(2)} (aim ≤ ${AIM.maxInitRatio}: ${verdict(result.aim.importMet)}), ` +
+        `import+1st call ${result.ratio.importAndFirstCall.toFixed(2)} (${verdict(result.aim.importAndFirstCallMet)})`,
     );
     console.log('what the shipped bundle is made of (bytes in output):');
     for (const part of parts.slice(0, 12)) console.log(`  ${kb(part.bytes).padStart(7)}  ${part.owner}`);

@@ -9,9 +9,12 @@ export interface ColdSample {
   readonly bootMs: number;
   readonly importMs: number;
   readonly firstCallMs: number;
+  /** A second call in the same process: what the first call costs beyond it is lazy initialisation. */
+  readonly warmCallMs: number;
   /** Spawn to exit, seen from outside. */
   readonly processMs: number;
   readonly status: number;
+  readonly warmStatus: number;
   readonly body: string;
 }
 
@@ -24,12 +27,12 @@ export function median(values: readonly number[]): number {
 /** `process.execPath` is the Node the npm script runs on (node_modules/.bin/node, Node 24). */
 export function runColdProcess(
   bundle: string,
-  event: unknown,
+  events: readonly [first: unknown, warm: unknown],
   env: Readonly<Record<string, string>>,
 ): Promise<ColdSample> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, bundle, JSON.stringify(event)], {
+    const child = spawn(process.execPath, [CHILD, bundle, JSON.stringify(events)], {
       // Only what Lambda would set: the bench's own environment stays out.
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
