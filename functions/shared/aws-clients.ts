@@ -7,7 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
-export const sqs = new SQSClient({});
-export const secretsManager = new SecretsManagerClient({});
-export const dynamodb = new DynamoDBClient({});
-export const lambda = new LambdaClient({});
+export const sqs = /* @__PURE__ */ new SQSClient({});
+export const secretsManager = /* @__PURE__ */ new SecretsManagerClient({});
+export const dynamodb = /* @__PURE__ */ new DynamoDBClient({});
+export const lambda = /* @__PURE__ */ new LambdaClient({});

@@ -1,5 +1,5 @@
 /** What Acme's shop posts: Standard Webhooks envelope, Unix-second timestamps, amounts in cents. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** 9999-12-31T23:59:59Z: the last second an ISO 8601 date with a 4-digit year can show. */
 export const MAX_UNIX_SECONDS = 253_402_300_799;
