@@ -4,8 +4,8 @@
  */
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { secretsManager } from './aws-clients.js';
-import { SecretCache } from './delivery/secret-cache.js';
 import { numberEnv } from './env.js';
+import { SecretCache } from './secret-cache.js';
 
 type Stage = 'AWSCURRENT' | 'AWSPREVIOUS';
 

@@ -20,10 +20,6 @@ import middy from '@middy/core';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { dynamodb, lambda, sqs } from '../shared/aws-clients.js';
 import { type CircuitRecord, CircuitStore } from '../shared/circuit.js';
-import { visibilityTimeoutForReceive } from '../shared/delivery/backoff.js';
-import { deliver } from '../shared/delivery/client.js';
-import { createTargetAuthenticator } from '../shared/delivery/target-auth.js';
-import { AdaptiveRateLimiter } from '../shared/delivery/token-bucket.js';
 import { numberEnv, requireEnv } from '../shared/env.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
 import { loadIntegration } from '../shared/integration.js';
@@ -33,6 +29,10 @@ import { credentials, currentSecret, forgetSecret } from '../shared/secrets.js';
 import { signStandardWebhook } from '../shared/signatures/index.js';
 import { ConsumerCircuit } from './consumer-circuit.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
+import { AdaptiveRateLimiter } from './delivery/adaptive-rate-limiter.js';
+import { visibilityTimeoutForReceive } from './delivery/backoff.js';
+import { deliver } from './delivery/client.js';
+import { createTargetAuthenticator } from './delivery/target-auth.js';
 import { FailureLog } from './failure-log.js';
 
 /** A duplicate whose twin is being delivered right now comes back this soon, not after a failure's backoff. */

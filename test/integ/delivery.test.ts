@@ -389,7 +389,7 @@ describe('a 429 storm: 40 events, target declaring 5 req/s, limiter starting at 
     expect(stats.duplicates).toBe(0); // a 429 is refused before the key is recorded
     expect(stats.received).toBe(40 + (stats.byStatus['429'] ?? 0));
     expect(stats.byStatus['429']).toBeGreaterThan(0); // there was a storm
-    // What the limiter guarantees (token-bucket.ts) is about the times it grants: never more than
+    // What the limiter guarantees (adaptive-rate-limiter.ts) is about the times it grants: never more than
     // its declared share, 10, in any 1 s window, whatever its adaptive rate. The adaptive decrease
     // (halve on a 429, at most once a second, not below 1/s; then +0.5/s per success) acts only
     // after the target has answered 429, and slots already granted still go: a batch of 10 takes

@@ -9,13 +9,13 @@
  * Error messages carry the status, its text and a short, redacted start of the target's answer:
  * never our request body, headers or credentials.
  */
-import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } from '../errors.js';
+import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } from '../../shared/errors.js';
+import type { AdaptiveRateLimiter } from './adaptive-rate-limiter.js';
 import { fullJitterDelayMs, type JitterBackoff } from './backoff.js';
 import { classifyStatus, isTransientRequestError } from './classify.js';
 import { TokenRequestError } from './oauth2.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { TargetAuthenticator } from './target-auth.js';
-import type { AdaptiveRateLimiter } from './token-bucket.js';
 
 export interface DeliveryRequest {
   readonly url: string;

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRYABLE_STATUSES } from '../../../functions/shared/delivery/classify.js';
+import {
+  ConfigurationError,
+  PermanentDeliveryError,
+  TransientDeliveryError,
+} from '../../../../functions/shared/errors.js';
+import { AdaptiveRateLimiter } from '../../../../functions/transform/delivery/adaptive-rate-limiter.js';
+import { DEFAULT_RETRYABLE_STATUSES } from '../../../../functions/transform/delivery/classify.js';
 import {
   type DeliveryDeps,
   type DeliveryOptions,
   type DeliveryRequest,
   deliver,
-} from '../../../functions/shared/delivery/client.js';
-import { TokenRequestError } from '../../../functions/shared/delivery/oauth2.js';
-import type { TargetAuthenticator } from '../../../functions/shared/delivery/target-auth.js';
-import { AdaptiveRateLimiter } from '../../../functions/shared/delivery/token-bucket.js';
-import {
-  ConfigurationError,
-  PermanentDeliveryError,
-  TransientDeliveryError,
-} from '../../../functions/shared/errors.js';
+} from '../../../../functions/transform/delivery/client.js';
+import { TokenRequestError } from '../../../../functions/transform/delivery/oauth2.js';
+import type { TargetAuthenticator } from '../../../../functions/transform/delivery/target-auth.js';
 import {
   connectionRefused,
   fakeClock,
