@@ -57,7 +57,13 @@ export function buildTargetBody(integration: ResolvedIntegration, job: DeliveryJ
       schemaVersion: job.schemaVersion,
     });
   } catch (error) {
-    const message = error instanceof MappingError ? error.message : 'mapping threw an unexpected error';
+    // The cause is what on-call needs (a RangeError's "Invalid time value", not "unexpected error").
+    const message =
+      error instanceof MappingError
+        ? error.message
+        : error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : `threw ${String(error)}`;
     throw new PermanentDeliveryError(
       `mapping failed: ${message}`,
       { reason: 'mapping-error', attempts: 0 },
