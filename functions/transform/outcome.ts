@@ -47,7 +47,15 @@ export type Outcome = (
   /** Straight to the DLQ with the reason; the record is then handled. */
   | { readonly action: 'dead-letter'; readonly error: PermanentDeliveryError }
   /** Fail the record; SQS hands it out again after `afterSeconds`. */
-  | { readonly action: 'retry' | 'hold-back'; readonly afterSeconds: number; readonly error?: unknown }
+  | {
+      readonly action: 'retry';
+      readonly afterSeconds: number;
+      readonly error: unknown;
+      /** Keep it as the event's last failure (for `dlq show` once SQS gives up on it). */
+      readonly recordFailure: boolean;
+    }
+  /** Fail the record without trying: the circuit is open until it may be probed. */
+  | { readonly action: 'hold-back'; readonly afterSeconds: number }
 ) & {
   /** Metrics to add, one count each. */
   readonly metrics: readonly MetricKey[];
@@ -93,6 +101,9 @@ function decideFailure(
   if (sent) return { action: 'acknowledge', as: 'delivered', metrics: ['eventsDelivered'], unrecorded: true };
   if (error instanceof PermanentDeliveryError)
     return { action: 'dead-letter', error, metrics: ['eventsDeadLettered'] };
+  // Records saved before payload validation was on have no hash to compare: a plain duplicate.
+  if (error instanceof IdempotencyValidationError && !error.existingRecord?.payloadHash)
+    return { action: 'acknowledge', as: 'duplicate', metrics: ['duplicatesSkipped'] };
   if (error instanceof IdempotencyValidationError) {
     return {
       action: 'dead-letter',
@@ -109,14 +120,20 @@ function decideFailure(
     // is delivered or dead-lettered with its reason, so this twin can go. A second receive of the
     // *same* message must not: deleting it would delete the one in flight.
     if (sameMessageInFlight)
-      return { action: 'retry', afterSeconds: SAME_MESSAGE_RETRY_SECONDS, error, metrics: [] };
+      return {
+        action: 'retry',
+        afterSeconds: SAME_MESSAGE_RETRY_SECONDS,
+        error,
+        recordFailure: false,
+        metrics: [],
+      };
     return { action: 'acknowledge', as: 'twin-retired', metrics: ['twinsRetired'] };
   }
   const afterSeconds =
     circuitOpenUntil !== undefined
       ? secondsUntil(circuitOpenUntil, now)
       : visibilityTimeoutForReceive(receives, redelivery);
-  return { action: 'retry', afterSeconds, error, metrics: ['deliveryFailures'] };
+  return { action: 'retry', afterSeconds, error, recordFailure: true, metrics: ['deliveryFailures'] };
 }
 
 /** What the record's result tells the shared circuit: the target answered, failed, or nothing. */

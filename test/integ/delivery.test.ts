@@ -77,11 +77,6 @@ beforeAll(async () => {
   });
   ({ sqsEmulator, sqs, queueUrl, dlqUrl } = env);
   failureLog = new FailureLog(env.dynamodb, TABLE);
-  Object.assign(process.env, {
-    TARGET_SECRET_ID: 'acme-target',
-    TARGET_RATE_LIMIT_PER_SECOND: String(TARGET_RATE),
-    MAX_CONCURRENCY: String(MAX_CONCURRENCY),
-  });
 });
 
 afterAll(async () => {
@@ -94,8 +89,16 @@ async function targetWithFreshTransformer(
 ): Promise<{ target: SampleTarget; transform: Transform }> {
   const target = await startSampleTarget(opts);
   targets.push(target);
-  process.env.TARGET_URL = `${target.url}${DELIVERY_PATH}`;
-  process.env.TARGET_TOKEN_URL = target.tokenUrl;
+  env.setTransformerEnvironment({
+    targetUrl: `${target.url}${DELIVERY_PATH}`,
+    targetTokenUrl: target.tokenUrl,
+    targetSecretId: 'acme-target',
+    delivery: (settings) => ({
+      ...settings,
+      rateLimitPerSecond: TARGET_RATE,
+      maxConcurrency: MAX_CONCURRENCY,
+    }),
+  });
   vi.resetModules();
   const { handler } = await import('../../functions/transform/handler.js');
   return { target, transform: handler as unknown as Transform };
@@ -293,7 +296,7 @@ describe('delivery to a target that keeps up (20 req/s declared)', () => {
     expect(attrs['event-id']?.StringValue).toBe('evt-422-01');
     expect(attrs['error-class']?.StringValue).toBe('permanent');
     expect(attrs['http-status']?.StringValue).toBe('422');
-    expect(attrs.attempts?.StringValue).toBe('1');
+    expect(JSON.parse(attrs.failure?.StringValue ?? '{}')).toMatchObject({ attempts: 1 });
     expect(attrs['error-reason']?.StringValue).toMatch(/^target-rejected: target rejected the request: 422/);
     await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: dead?.ReceiptHandle }));
     expect(await queueCounts()).toEqual({ visible: 0, notVisible: 0 });
