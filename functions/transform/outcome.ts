@@ -64,7 +64,7 @@ export type Outcome = (
 };
 
 /** A same-message duplicate (one SQS message received twice) comes back this soon. */
-export const SAME_MESSAGE_RETRY_SECONDS = 2;
+const SAME_MESSAGE_RETRY_SECONDS = 2;
 
 export function decideOutcome({
   happened,
@@ -150,6 +150,6 @@ export function targetSignal(happened: Happened): 'answered' | 'failed' | undefi
 }
 
 /** Whole seconds from `now` until `at`, within what SQS accepts as a visibility timeout. */
-export function secondsUntil(at: number, now: number): number {
+function secondsUntil(at: number, now: number): number {
   return Math.min(SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, Math.max(1, Math.ceil((at - now) / 1000)));
 }
