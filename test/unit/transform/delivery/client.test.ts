@@ -374,8 +374,17 @@ describe('deliver', () => {
     const timeouts: { ms: number; at: number }[] = [];
     Object.assign(deps, {
       rateLimiter,
-      authenticator: { ...deps.authenticator, headers: () => (clock.advance(500), headers()) },
-      timeoutSignal: (ms: number) => (timeouts.push({ ms, at: clock.now() }), AbortSignal.timeout(ms)),
+      authenticator: {
+        ...deps.authenticator,
+        headers: () => {
+          clock.advance(500);
+          return headers();
+        },
+      },
+      timeoutSignal: (ms: number) => {
+        timeouts.push({ ms, at: clock.now() });
+        return AbortSignal.timeout(ms);
+      },
     });
 
     // Act
