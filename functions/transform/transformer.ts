@@ -38,6 +38,11 @@ const SAVE_RESERVE_MS = 3000;
  * so that timer jitter between a slot and its request never pushes a second over the limit.
  */
 const RATE_HEADROOM = 0.95;
+const ACKNOWLEDGED = {
+  delivered: 'event delivered',
+  duplicate: 'duplicate skipped',
+  'twin-retired': 'twin retired: the message in flight carries the event',
+} as const;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createTransformer(
@@ -181,7 +186,7 @@ export function createTransformer(
       case 'acknowledge':
         if (outcome.unrecorded)
           logger.error('event delivered, but its idempotency record could not be completed', { eventId });
-        else logger.info(`event ${outcome.as.replace('-', ' ')}`, { eventId, receives });
+        else logger.info(ACKNOWLEDGED[outcome.as], { eventId, receives });
         if (outcome.as === 'delivered' && receives > 1)
           await failureLog.clear(integration.name, eventId).catch(() => undefined);
         return;
