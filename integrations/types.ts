@@ -130,6 +130,13 @@ export interface TargetConfig {
   readonly signDeliveries?: boolean;
   /** How long the transformer caches the target credentials; a 401 re-reads them at once. @default 300 */
   readonly secretCacheSeconds?: number;
+  /**
+   * Quote the start of the target's error answer (credentials redacted) in failure reasons: logs, the
+   * DLQ's `error-reason`, the failure record. Off, a reason keeps the status, a stable error code and
+   * the names of the answer's JSON fields: a target that echoes the request cannot leak partner data.
+   * @default false
+   */
+  readonly quoteErrorAnswers?: boolean;
 }
 
 export interface DeliveryConfig {

@@ -5,18 +5,16 @@
  * enabled again, so real traffic probes the target. Publishes `CircuitOpen` (1/0) for the alarm.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
 import { dynamodb, lambda } from '../shared/aws-clients.js';
 import { breakerAction, CircuitStore } from '../shared/circuit.js';
-import { requireEnv } from '../shared/env.js';
-import { logger, metrics } from '../shared/powertools.js';
+import { parseBreakerEnv } from '../shared/contract.js';
+import { countMetric, logger, metrics } from '../shared/powertools.js';
 
-const integration = requireEnv('INTEGRATION');
-const eventSourceMappingId = requireEnv('EVENT_SOURCE_MAPPING_ID');
-const circuits = new CircuitStore(dynamodb, requireEnv('IDEMPOTENCY_TABLE'), integration);
+const { integration, eventSourceMappingId, table } = parseBreakerEnv();
+const circuits = new CircuitStore(dynamodb, table, integration);
 
 async function checkCircuit() {
   const now = Date.now();
@@ -41,7 +39,7 @@ async function checkCircuit() {
     logger.warn(`event source mapping ${action.eventSource}d`, { integration, circuit: circuit.state });
   }
   const open = circuit.state === 'open' && !action.halfOpen;
-  metrics.addMetric('CircuitOpen', MetricUnit.Count, open ? 1 : 0);
+  countMetric('circuitOpen', open ? 1 : 0);
   return {
     circuit: action.halfOpen ? 'half-open' : circuit.state,
     eventSource: action.eventSource ?? 'unchanged',

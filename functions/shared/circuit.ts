@@ -5,6 +5,7 @@
  * period ends; the next transformer success closes it, a failure opens it again for twice as long.
  */
 import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { tableKeys } from './contract.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
 
@@ -23,10 +24,6 @@ export const CLOSED: CircuitRecord = { state: 'closed', openUntil: 0, openMs: 0,
 export interface CircuitTiming {
   readonly openMs: number;
   readonly maxOpenMs: number;
-}
-
-export function circuitKey(integration: string): string {
-  return `hookyard-breaker.${integration}#circuit`;
 }
 
 /** Open for the base period the first time; after a failed half-open probe, twice the last period (capped). */
@@ -78,7 +75,7 @@ export class CircuitStore {
     private readonly tableName: string,
     integration: string,
   ) {
-    this.key = { id: { S: circuitKey(integration) } };
+    this.key = { id: { S: tableKeys(integration).circuit } };
   }
 
   async read(): Promise<CircuitRecord> {

@@ -69,6 +69,28 @@ export interface DeliverySettings {
     readonly openSeconds: number;
     readonly maxOpenSeconds: number;
   };
+  /**
+   * How long an idempotency record (and an event's failure record) is kept: longer than any message
+   * carrying the event can live, DLQ and redrive included (see `idempotencyTtlSecondsOf`).
+   */
+  readonly idempotencyTtlSeconds: number;
+  /** Quote the target's (redacted) answer text in failure reasons; else only status, code and field names. */
+  readonly quoteTargetAnswers: boolean;
+}
+
+const DAY_SECONDS = 24 * 3600;
+
+/**
+ * The idempotency TTL that keeps "at most once" through the DLQ: an event's record is written at its
+ * first delivery, while a copy of it may wait in the source queue (`retentionDays`), then in the DLQ
+ * (`dlqRetentionDays`, counted from the transformer's own send), then — redriven on the DLQ's last day —
+ * in the source queue again. The record must outlive all three, plus a day of margin.
+ */
+export function idempotencyTtlSecondsOf(delivery: {
+  readonly retentionDays: number;
+  readonly dlqRetentionDays: number;
+}): number {
+  return (2 * delivery.retentionDays + delivery.dlqRetentionDays + 1) * DAY_SECONDS;
 }
 
 /** The delivery settings of a resolved registry entry (what the construct puts in the environment). */
@@ -90,6 +112,8 @@ export function deliverySettingsOf(i: ResolvedIntegration): DeliverySettings {
       openSeconds: i.delivery.circuitBreaker.openSeconds,
       maxOpenSeconds: i.delivery.circuitBreaker.maxOpenSeconds,
     },
+    idempotencyTtlSeconds: idempotencyTtlSecondsOf(i.delivery),
+    quoteTargetAnswers: i.definition.target.quoteErrorAnswers ?? false,
   };
 }
 
@@ -306,6 +330,8 @@ function deliverySettingsProblems(value: unknown): string[] {
   group('backoff', ['baseMs', 'capMs']);
   group('redelivery', ['baseSeconds', 'capSeconds']);
   group('circuit', ['failureThreshold', 'openSeconds', 'maxOpenSeconds']);
+  num('idempotencyTtlSeconds', v.idempotencyTtlSeconds, 1);
+  if (typeof v.quoteTargetAnswers !== 'boolean') problems.push('quoteTargetAnswers must be true or false');
   return problems;
 }
 
@@ -331,6 +357,10 @@ export const METRICS = {
   deliveryFailures: { name: 'DeliveryFailures', emittedBy: 'transformer', dimensions: [] },
   eventsDeadLettered: { name: 'EventsDeadLettered', emittedBy: 'transformer', dimensions: [] },
   duplicatesSkipped: { name: 'DuplicatesSkipped', emittedBy: 'transformer', dimensions: [] },
+  /** A second message for an event already delivered or in flight, but with another body: dead-lettered. */
+  conflictingPayloads: { name: 'ConflictingPayloads', emittedBy: 'transformer', dimensions: [] },
+  /** A twin of an event whose delivery was in flight, acknowledged: the original message still carries it. */
+  twinsRetired: { name: 'TwinsRetired', emittedBy: 'transformer', dimensions: [] },
   recordsHeldBack: { name: 'RecordsHeldBack', emittedBy: 'transformer', dimensions: [] },
   circuitOpened: { name: 'CircuitOpened', emittedBy: 'transformer', dimensions: [] },
   /** 1 while the circuit is open, else 0; published by every breaker check. */

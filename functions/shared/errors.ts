@@ -27,7 +27,13 @@ export class TransientDeliveryError extends HookyardError {
 }
 
 /** Why a record can never succeed as it is: it goes straight to the DLQ, no retries burnt. */
-export type PermanentReason = 'target-rejected' | 'mapping-error' | 'invalid-payload' | 'invalid-message';
+export type PermanentReason =
+  | 'target-rejected'
+  | 'mapping-error'
+  | 'invalid-payload'
+  | 'invalid-message'
+  /** Another body arrived under an idempotency key already delivered or in flight. */
+  | 'conflicting-payload';
 
 /** A failure that retrying cannot fix: other 4xx, mapping error, invalid payload. */
 export class PermanentDeliveryError extends HookyardError {

@@ -15,13 +15,12 @@ export const ATTR = {
    * of the signed bytes (so a replay under a fresh, unsigned id is still a duplicate). Set by ingest.
    */
   idempotencyKey: 'idempotency-key',
-  /** Set on messages the transformer dead-letters itself (permanent failures). */
+  /** Set on messages the transformer dead-letters itself (permanent failures); on-call filters on them. */
   errorClass: 'error-class',
   errorReason: 'error-reason',
   httpStatus: 'http-status',
-  attempts: 'attempts',
-  firstFailureAt: 'first-failure-at',
-  lastFailureAt: 'last-failure-at',
+  /** The rest of the failure, as JSON (`FailureHistory`): SQS allows 10 attributes per message. */
+  failure: 'failure',
 } as const;
 
 export interface EventEnvelope {
@@ -60,30 +59,59 @@ export function readEnvelope(record: SQSRecord): EventEnvelope | { readonly miss
   return { integration, eventId, receivedAt, schemaVersion, ...(idempotencyKey ? { idempotencyKey } : {}) };
 }
 
-export interface FailureDetails {
-  readonly errorClass: 'permanent' | 'transient';
-  readonly reason: string;
-  readonly status?: number;
+/** When and how often an event failed, kept in the `failure` attribute. */
+export interface FailureHistory {
   readonly attempts: number;
   readonly firstFailureAt: string;
   readonly lastFailureAt: string;
 }
 
-/** Attributes for a dead-lettered message: the envelope kept, the failure added (SQS allows 10). */
+export interface FailureDetails extends FailureHistory {
+  readonly errorClass: 'permanent' | 'transient';
+  readonly reason: string;
+  readonly status?: number;
+}
+
+/** SQS's limit on attributes per message. */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
+/** Code points kept of a reason: a reason is a sentence, not a dump. */
+const MAX_REASON_CHARS = 500;
+/** Code points kept of any other value (ids, timestamps, names). */
+const MAX_VALUE_CHARS = 1024;
+
+/**
+ * Attributes for a dead-lettered message: the envelope kept, the failure added, at most 10 in all,
+ * every value in SQS's character set (else the DLQ send itself would fail).
+ */
 export function failureAttributes(
   envelope: EventEnvelope,
   failure: FailureDetails,
 ): Record<string, MessageAttributeValue> {
+  const history: FailureHistory = {
+    attempts: failure.attempts,
+    firstFailureAt: failure.firstFailureAt,
+    lastFailureAt: failure.lastFailureAt,
+  };
   const attrs: Record<string, MessageAttributeValue> = {
     ...envelopeAttributes(envelope),
     [ATTR.errorClass]: text(failure.errorClass),
-    // Attribute values are capped; a reason is a sentence, not a dump.
-    [ATTR.errorReason]: text(failure.reason.slice(0, 500)),
-    [ATTR.attempts]: { DataType: 'Number', StringValue: String(failure.attempts) },
-    [ATTR.firstFailureAt]: text(failure.firstFailureAt),
-    [ATTR.lastFailureAt]: text(failure.lastFailureAt),
+    [ATTR.errorReason]: text(sqsAttributeText(failure.reason, MAX_REASON_CHARS)),
+    [ATTR.failure]: text(JSON.stringify(history)),
   };
   if (failure.status !== undefined)
     attrs[ATTR.httpStatus] = { DataType: 'Number', StringValue: String(failure.status) };
+  for (const value of Object.values(attrs))
+    value.StringValue = sqsAttributeText(value.StringValue ?? '', MAX_VALUE_CHARS);
   return attrs;
+}
+
+/**
+ * Characters SQS refuses in attribute values: anything outside #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD
+ * #x10000–#x10FFFF. With the `u` flag a lone surrogate is one code point, outside every range.
+ */
+const NOT_SQS_TEXT = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** `value` in SQS's character set (others become U+FFFD), cut to `maxChars` code points, never mid-pair. */
+export function sqsAttributeText(value: string, maxChars: number): string {
+  return Array.from(value.replace(NOT_SQS_TEXT, '\uFFFD')).slice(0, maxChars).join('');
 }

@@ -1,13 +1,19 @@
 /** Powertools singletons, configured once per execution environment. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DIMENSIONS, ENV, METRICS, METRICS_NAMESPACE, type MetricKey, SERVICE_NAME } from './contract.js';
 
-export const METRICS_NAMESPACE = 'Hookyard';
+const serviceName = process.env[ENV.serviceName] ?? SERVICE_NAME;
 
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookyard' });
+export const logger = new Logger({ serviceName });
 
 export const metrics = new Metrics({
   namespace: METRICS_NAMESPACE,
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'hookyard',
-  defaultDimensions: { integration: process.env.INTEGRATION ?? 'unknown' },
+  serviceName,
+  defaultDimensions: { [DIMENSIONS.integration]: process.env[ENV.integration] ?? 'unknown' },
 });
+
+/** Adds a count to one of the contract's metrics (names are never written anywhere else). */
+export function countMetric(key: MetricKey, count = 1): void {
+  metrics.addMetric(METRICS[key].name, MetricUnit.Count, count);
+}

@@ -9,7 +9,7 @@
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { secretsManager } from './aws-clients.js';
 import { parseSecretCacheSeconds } from './contract.js';
-import { SecretCache } from './delivery/secret-cache.js';
+import { SecretCache } from './secret-cache.js';
 
 type Stage = 'AWSCURRENT' | 'AWSPREVIOUS';
 

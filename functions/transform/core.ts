@@ -8,8 +8,13 @@ import { MappingError } from '../../integrations/types.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
 import { type EventEnvelope, readEnvelope } from '../shared/message.js';
 
-/** What the idempotent step receives; JSON-serialisable, keyed on `eventId`. */
+/**
+ * What the idempotent step receives; JSON-serialisable, keyed on `idempotencyKey`, its `body`
+ * validated against the body stored under that key. Never mutated (the handler freezes it).
+ */
 export interface DeliveryJob extends EventEnvelope {
+  /** The envelope's, else the event id (messages queued before ingest set it). */
+  readonly idempotencyKey: string;
   readonly body: string;
 }
 
@@ -21,7 +26,7 @@ export function toDeliveryJob(record: SQSRecord): DeliveryJob {
       attempts: 0,
     });
   }
-  return { ...envelope, body: record.body };
+  return { ...envelope, idempotencyKey: envelope.idempotencyKey ?? envelope.eventId, body: record.body };
 }
 
 /** Parse, re-validate against the version ingest matched, and map. Throws PermanentDeliveryError. */
@@ -57,7 +62,13 @@ export function buildTargetBody(integration: ResolvedIntegration, job: DeliveryJ
       schemaVersion: job.schemaVersion,
     });
   } catch (error) {
-    const message = error instanceof MappingError ? error.message : 'mapping threw an unexpected error';
+    // The cause is what on-call needs (a RangeError's "Invalid time value", not "unexpected error").
+    const message =
+      error instanceof MappingError
+        ? error.message
+        : error instanceof Error
+          ? `${error.name}: ${error.message}`
+          : `threw ${String(error)}`;
     throw new PermanentDeliveryError(
       `mapping failed: ${message}`,
       { reason: 'mapping-error', attempts: 0 },

@@ -8,13 +8,15 @@ import {
   GetItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { tableKeys } from '../shared/contract.js';
+import { sqsAttributeText } from '../shared/message.js';
 import type { FailureSummary } from './core.js';
 
-const RETENTION_SECONDS = 15 * 24 * 3600; // outlives the longest DLQ retention (14 days)
+/** Outlives the longest DLQ retention (14 days); the transformer passes its idempotency TTL. */
+const DEFAULT_RETENTION_SECONDS = 15 * 24 * 3600;
+const MAX_REASON_CHARS = 500;
 
-export function failureKey(integration: string, eventId: string): string {
-  return `hookyard-failure.${integration}#${eventId}`;
-}
+const failureKey = (integration: string, eventId: string) => tableKeys(integration).failure(eventId);
 
 export interface FailureRecord extends FailureSummary {
   readonly firstFailureAt: string;
@@ -26,6 +28,7 @@ export class FailureLog {
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
+    private readonly retentionSeconds = DEFAULT_RETENTION_SECONDS,
   ) {}
 
   /** Records this failure and returns the event's failure history so far. */
@@ -46,13 +49,13 @@ export class FailureLog {
           'httpStatus = :s, expiration = :exp',
         ExpressionAttributeValues: {
           ':c': { S: failure.errorClass },
-          ':r': { S: failure.reason.slice(0, 500) },
+          ':r': { S: sqsAttributeText(failure.reason, MAX_REASON_CHARS) },
           ':a': { N: String(failure.attempts) },
           ':at': { S: at },
           ':zero': { N: '0' },
           ':one': { N: '1' },
           ':s': { N: String(failure.status ?? 0) },
-          ':exp': { N: String(Math.floor(now.getTime() / 1000) + RETENTION_SECONDS) },
+          ':exp': { N: String(Math.floor(now.getTime() / 1000) + this.retentionSeconds) },
         },
         ReturnValues: 'ALL_NEW',
       }),

@@ -77,11 +77,6 @@ beforeAll(async () => {
   });
   ({ sqsEmulator, sqs, queueUrl, dlqUrl } = env);
   failureLog = new FailureLog(env.dynamodb, TABLE);
-  Object.assign(process.env, {
-    TARGET_SECRET_ID: 'acme-target',
-    TARGET_RATE_LIMIT_PER_SECOND: String(TARGET_RATE),
-    MAX_CONCURRENCY: String(MAX_CONCURRENCY),
-  });
 });
 
 afterAll(async () => {
@@ -94,8 +89,16 @@ async function targetWithFreshTransformer(
 ): Promise<{ target: SampleTarget; transform: Transform }> {
   const target = await startSampleTarget(opts);
   targets.push(target);
-  process.env.TARGET_URL = `${target.url}${DELIVERY_PATH}`;
-  process.env.TARGET_TOKEN_URL = target.tokenUrl;
+  env.setTransformerEnvironment({
+    targetUrl: `${target.url}${DELIVERY_PATH}`,
+    targetTokenUrl: target.tokenUrl,
+    targetSecretId: 'acme-target',
+    delivery: (settings) => ({
+      ...settings,
+      rateLimitPerSecond: TARGET_RATE,
+      maxConcurrency: MAX_CONCURRENCY,
+    }),
+  });
   vi.resetModules();
   const { handler } = await import('../../functions/transform/handler.js');
   return { target, transform: handler as unknown as Transform };
@@ -293,8 +296,11 @@ describe('delivery to a target that keeps up (20 req/s declared)', () => {
     expect(attrs['event-id']?.StringValue).toBe('evt-422-01');
     expect(attrs['error-class']?.StringValue).toBe('permanent');
     expect(attrs['http-status']?.StringValue).toBe('422');
-    expect(attrs.attempts?.StringValue).toBe('1');
-    expect(attrs['error-reason']?.StringValue).toMatch(/^target-rejected: target rejected the request: 422/);
+    expect(JSON.parse(attrs.failure?.StringValue ?? '{}')).toMatchObject({ attempts: 1 });
+    // The target's answer ({"error":"fault","message":"forced status"}): its code and field names, not its text
+    expect(attrs['error-reason']?.StringValue).toBe(
+      'target-rejected: target rejected the request: 422 Unprocessable Entity; code fault; fields error, message',
+    );
     await sqs.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: dead?.ReceiptHandle }));
     expect(await queueCounts()).toEqual({ visible: 0, notVisible: 0 });
   });
@@ -389,7 +395,7 @@ describe('a 429 storm: 40 events, target declaring 5 req/s, limiter starting at 
     expect(stats.duplicates).toBe(0); // a 429 is refused before the key is recorded
     expect(stats.received).toBe(40 + (stats.byStatus['429'] ?? 0));
     expect(stats.byStatus['429']).toBeGreaterThan(0); // there was a storm
-    // What the limiter guarantees (token-bucket.ts) is about the times it grants: never more than
+    // What the limiter guarantees (adaptive-rate-limiter.ts) is about the times it grants: never more than
     // its declared share, 10, in any 1 s window, whatever its adaptive rate. The adaptive decrease
     // (halve on a 429, at most once a second, not below 1/s; then +0.5/s per success) acts only
     // after the target has answered 429, and slots already granted still go: a batch of 10 takes

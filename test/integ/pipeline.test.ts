@@ -3,16 +3,22 @@
  * emulators this test starts (fauxqs, dynalite, the Secrets Manager emulator) and a scripted target.
  */
 import { readFileSync } from 'node:fs';
+import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { idempotencyTtlSecondsOf, tableKeys } from '../../functions/shared/contract.js';
+import { loadIntegration } from '../../functions/shared/integration.js';
+import { envelopeAttributes, MAX_MESSAGE_ATTRIBUTES } from '../../functions/shared/message.js';
 import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
 import type { SecretsManagerEmulator } from '../../local/emulators/secrets-manager.js';
 import { toSqsRecord } from '../../local/runtime/sqs-event-source.js';
 import {
   type HandlerEnvironment,
+  INTEGRATION,
   receiveMessages,
   startHandlerEnvironment,
+  TABLE,
 } from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
 import { type ScriptedTarget, startScriptedTarget } from '../support/scripted-target.js';
@@ -22,7 +28,6 @@ const sample = readFileSync(
   new URL('../../integrations/acme-orders/fixtures/order-created.in.json', import.meta.url),
   'utf8',
 );
-const _credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 type Handler<E, R> = (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>;
 let ingest: Handler<APIGatewayProxyEventV2, { statusCode: number; body: string }>;
@@ -33,6 +38,7 @@ let target: ScriptedTarget;
 let sqs: SQSClient;
 let queueUrl: string;
 let dlqUrl: string;
+let handlerDynamodb: DynamoDBClient;
 
 beforeAll(async () => {
   [env, target] = await Promise.all([
@@ -45,16 +51,20 @@ beforeAll(async () => {
     startScriptedTarget(),
   ]);
   ({ secrets, sqs, queueUrl, dlqUrl } = env);
-  Object.assign(process.env, {
-    SIGNING_SECRET_ID: 'acme-signing',
-    // Every failed check may re-read the secret here (the rate limit has its own unit test).
-    SIGNING_SECRET_REFRESH_SECONDS: '0',
-    TARGET_URL: `${target.url}/v1/contacts/orders`,
-    TARGET_TOKEN_URL: target.tokenUrl,
-    TARGET_SECRET_ID: 'acme-target',
+  env.setIngestEnvironment({ signingSecretId: 'acme-signing' });
+  env.setTransformerEnvironment({
+    targetUrl: `${target.url}/v1/contacts/orders`,
+    targetTokenUrl: target.tokenUrl,
+    targetSecretId: 'acme-target',
+    // Quoting the target's answers is what an integration opts into; on here to test its sanitising.
+    delivery: (settings) => ({ ...settings, quoteTargetAnswers: true }),
   });
+  // Every failed check may re-read the secret here (the rate limit has its own unit test).
+  process.env.SIGNING_SECRET_REFRESH_SECONDS = '0';
   ingest = (await import('../../functions/ingest/handler.js')).handler as never;
   transform = (await import('../../functions/transform/handler.js')).handler as never;
+  // The handler's own client (created at import, pointed at the emulator): tests inject faults into it.
+  handlerDynamodb = (await import('../../functions/shared/aws-clients.js')).dynamodb;
 });
 
 afterAll(async () => {
@@ -98,6 +108,29 @@ async function ingestAndReceive(...eventIds: string[]): Promise<SQSEvent['Record
   }
   const messages = await receive(queueUrl, eventIds.length);
   expect(messages).toHaveLength(eventIds.length);
+  return messages.map((m) => toSqsRecord(m, env.queueArn, 'us-east-1') as SQSEvent['Records'][number]);
+}
+
+/** Queue one message as ingest does, with an explicit idempotency key. */
+async function enqueue(eventId: string, body: string, idempotencyKey: string): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: body,
+      MessageAttributes: envelopeAttributes({
+        integration: INTEGRATION,
+        eventId,
+        receivedAt: new Date().toISOString(),
+        schemaVersion: 'v1',
+        idempotencyKey,
+      }),
+    }),
+  );
+}
+
+async function receiveRecords(count: number): Promise<SQSEvent['Records']> {
+  const messages = await receive(queueUrl, count);
+  expect(messages).toHaveLength(count);
   return messages.map((m) => toSqsRecord(m, env.queueArn, 'us-east-1') as SQSEvent['Records'][number]);
 }
 
@@ -159,8 +192,8 @@ describe('transformer handler', () => {
     expect(deliveriesOf('evt-dup-1')[0]?.authorization).toMatch(/^Bearer token-/);
   });
 
-  it('delivers concurrent duplicates once', async () => {
-    // Prepare: a slow target, and the same event in two batches processed at the same time
+  it('retires a twin of an event in flight: delivered once, the twin acknowledged, nothing in the DLQ', async () => {
+    // Prepare: a slow target, and the same event in two messages handled at the same time
     const [first, second] = await ingestAndReceive('evt-concurrent', 'evt-concurrent');
     target.respond = () => new Promise((resolve) => setTimeout(() => resolve(200), 300));
     // Act
@@ -168,14 +201,93 @@ describe('transformer handler', () => {
       transform({ Records: [first!] }, lambdaContext()),
       transform({ Records: [second!] }, lambdaContext()),
     ]);
-    // The loser was reported failed (in progress elsewhere); SQS would hand it back later:
-    const retried = [...a.batchItemFailures, ...b.batchItemFailures].map((f) =>
-      [first!, second!].find((r) => r.messageId === f.itemIdentifier),
-    );
-    const again = await Promise.all(retried.map((r) => transform({ Records: [r!] }, lambdaContext())));
-    // Assess
+    // Assess: the twin is not handed back (each receive would count towards the DLQ, without a
+    // reason); the message in flight carried the event to the target
+    expect(a.batchItemFailures).toEqual([]);
+    expect(b.batchItemFailures).toEqual([]);
     expect(deliveriesOf('evt-concurrent')).toHaveLength(1);
-    expect(again.every((r) => r.batchItemFailures.length === 0)).toBe(true);
+    expect(await receive(dlqUrl, 1, 1)).toHaveLength(0);
+  });
+
+  it('is idempotent on the idempotency key: a replay under a fresh event id is not delivered again', async () => {
+    // Prepare: the same signed bytes twice, the second under a new (unsigned) event id
+    const key = 'sha256:replayed-signed-bytes';
+    await enqueue('evt-original', sample, key);
+    await enqueue('evt-replayed', sample, key);
+    const records = await receiveRecords(2);
+    // Act
+    for (const record of records) await transform({ Records: [record] }, lambdaContext());
+    // Assess: one POST, carrying the first event id in its Idempotency-Key header
+    expect(
+      target.deliveries.filter((d) => ['evt-original', 'evt-replayed'].includes(d.idempotencyKey ?? '')),
+    ).toHaveLength(1);
+  });
+
+  it('dead-letters a different body under a key already delivered, with its reason, never skipping it', async () => {
+    // Prepare: delivered once; then another body arrives under the same key
+    await enqueue('evt-conflict', sample, 'key-conflict');
+    const [delivered] = await receiveRecords(1);
+    await transform({ Records: [delivered!] }, lambdaContext());
+    const other = JSON.stringify({ ...JSON.parse(sample), id: 'evt_forged' });
+    await enqueue('evt-conflict', other, 'key-conflict');
+    const [conflicting] = await receiveRecords(1);
+    // Act
+    const response = await transform({ Records: [conflicting!] }, lambdaContext());
+    // Assess: handled, not delivered, in the DLQ with why
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deliveriesOf('evt-conflict')).toHaveLength(1);
+    const [dead] = await receive(dlqUrl, 1);
+    expect(dead?.Body).toBe(other);
+    expect(dead?.MessageAttributes?.['error-reason']?.StringValue).toMatch(/^conflicting-payload: /);
+    expect(dead?.MessageAttributes?.['error-class']?.StringValue).toBe('permanent');
+  });
+
+  it('does not POST again when saving the completed record failed after the target answered 2xx', async () => {
+    // Prepare: the save of the completed record is throttled once; the invocation has 5 s, so an
+    // in-progress record left behind would expire 5 s later and let the redelivery POST again
+    const [record] = await ingestAndReceive('evt-save-fails');
+    let throttles = 1;
+    handlerDynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const completing = JSON.stringify(args.input).includes('COMPLETED');
+        if (context.commandName === 'UpdateItemCommand' && completing && throttles-- > 0) {
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+            name: 'ProvisionedThroughputExceededException',
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttleCompletedSave' },
+    );
+    // Act: delivered; then SQS hands the message out again after the in-progress record would expire
+    const first = await transform({ Records: [record!] }, lambdaContext('acme-orders-transformer', 5000));
+    handlerDynamodb.middlewareStack.remove('throttleCompletedSave');
+    await new Promise((resolve) => setTimeout(resolve, 5500));
+    const again = await transform({ Records: [record!] }, lambdaContext());
+    // Assess: one POST; the delivered record is acknowledged both times
+    expect(deliveriesOf('evt-save-fails')).toHaveLength(1);
+    expect(first.batchItemFailures).toEqual([]);
+    expect(again.batchItemFailures).toEqual([]);
+  });
+
+  it('keeps the idempotency record at least as long as a copy of the event can wait in the DLQ', async () => {
+    // Prepare
+    const [record] = await ingestAndReceive('evt-ttl');
+    // Act
+    await transform({ Records: [record!] }, lambdaContext());
+    // Assess: the record outlives source retention + DLQ retention + a redrive's wait
+    const { delivery } = loadIntegration(INTEGRATION, 'local');
+    const items = await env.dynamodb.send(new ScanCommand({ TableName: TABLE }));
+    const prefix = `${tableKeys(INTEGRATION).idempotencyPrefix}#`;
+    const expirations = (items.Items ?? [])
+      .filter((item) => item.id?.S?.startsWith(prefix) && item.status?.S === 'COMPLETED')
+      .map((item) => Number(item.expiration?.N));
+    const dlqSeconds = delivery.dlqRetentionDays * 24 * 3600;
+    expect(expirations.length).toBeGreaterThan(0);
+    for (const expiration of expirations) {
+      expect(expiration - Date.now() / 1000).toBeGreaterThan(dlqSeconds + delivery.retentionDays * 24 * 3600);
+    }
+    expect(idempotencyTtlSecondsOf(delivery)).toBeGreaterThan(dlqSeconds);
   });
 
   it('reports only the record whose delivery failed transiently', async () => {
@@ -206,8 +318,23 @@ describe('transformer handler', () => {
     expect(attrs['event-id']?.StringValue).toBe('evt-400');
     expect(attrs['error-class']?.StringValue).toBe('permanent');
     expect(attrs['http-status']?.StringValue).toBe('400');
-    expect(attrs.attempts?.StringValue).toBe('1');
+    expect(JSON.parse(attrs.failure?.StringValue ?? '{}')).toMatchObject({ attempts: 1 });
     expect(attrs['error-reason']?.StringValue).toContain('target-rejected');
+  });
+
+  it('dead-letters a target answer with a U+FFFF and an emoji cut in half, with a valid reason', async () => {
+    // Prepare: the quoted answer is cut at 200 characters, in the middle of an emoji
+    const [record] = await ingestAndReceive('evt-bad-chars');
+    target.respond = () => ({ status: 422, body: `${'\uFFFF'.repeat(1)}${'x'.repeat(198)}😀 tail` });
+    // Act
+    const response = await transform({ Records: [record!] }, lambdaContext());
+    // Assess: the DLQ send succeeded on the first receive, with a reason and ≤ 10 attributes
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deliveriesOf('evt-bad-chars')).toHaveLength(1);
+    const [dead] = await receive(dlqUrl, 1);
+    const attrs = dead?.MessageAttributes ?? {};
+    expect(Object.keys(attrs).length).toBeLessThanOrEqual(MAX_MESSAGE_ATTRIBUTES);
+    expect(attrs['error-reason']?.StringValue).toMatch(/^target-rejected: .*422.*\uFFFDx+\uFFFD$/u);
   });
 
   it('redelivers a dead-lettered event after redrive, since failures are not remembered as results', async () => {

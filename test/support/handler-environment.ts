@@ -1,10 +1,18 @@
 /**
  * What the real handlers need to run in-process: the emulators (fauxqs, dynalite, Secrets Manager),
  * the acme-orders queue with its DLQ and redrive policy, the idempotency table, and `process.env`
- * pointing the handlers' SDK clients at them. Each test adds its own variables (target URL, …).
+ * pointing the handlers' SDK clients at them. Each function's variables are set through the
+ * contract's builders (as the stack sets them), never by name.
  */
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type DeliverySettings,
+  deliverySettingsOf,
+  ingestEnvironment,
+  transformerEnvironment,
+} from '../../functions/shared/contract.js';
+import { loadIntegration } from '../../functions/shared/integration.js';
 import { type DynamoEmulator, startDynamoEmulator } from '../../local/emulators/dynamodb.js';
 import { startLambdaApiEmulator } from '../../local/emulators/lambda-api.js';
 import {
@@ -16,6 +24,21 @@ import { type SqsEmulator, startSqsEmulator } from '../../local/emulators/sqs.js
 export const INTEGRATION = 'acme-orders';
 export const TABLE = 'idempotency';
 export const awsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+const STAGE = 'local';
+const BREAKER_FUNCTION_NAME = 'acme-orders-breaker';
+
+/** The transformer's variables a test decides; the rest come from the environment and the registry. */
+export interface TransformerTestEnvironment {
+  readonly targetUrl: string;
+  readonly targetTokenUrl?: string;
+  readonly targetSecretId?: string;
+  /** Changes to the registry's delivery settings (the stack's values). */
+  readonly delivery?: (settings: DeliverySettings) => DeliverySettings;
+}
+
+/** The registry's delivery settings for acme-orders on the local stage, as the stack would set them. */
+export const acmeDeliverySettings = (): DeliverySettings =>
+  deliverySettingsOf(loadIntegration(INTEGRATION, STAGE));
 
 export interface HandlerEnvironment {
   readonly sqsEmulator: SqsEmulator;
@@ -26,6 +49,10 @@ export interface HandlerEnvironment {
   readonly queueUrl: string;
   readonly dlqUrl: string;
   readonly queueArn: string;
+  /** Sets the transformer's variables in `process.env`; import the handler afterwards. */
+  setTransformerEnvironment(props: TransformerTestEnvironment): void;
+  /** Sets the ingest function's variables in `process.env`; import the handler afterwards. */
+  setIngestEnvironment(props: { readonly signingSecretId: string }): void;
   stop(): Promise<void>;
 }
 
@@ -81,16 +108,11 @@ export async function startHandlerEnvironment(opts: {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_LAMBDA: lambdaApi.endpoint,
-    BREAKER_FUNCTION_NAME: 'acme-orders-breaker',
     AWS_LAMBDA_FUNCTION_NAME: 'acme-orders-transformer',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
-    STAGE: 'local',
-    INTEGRATION,
-    QUEUE_URL: queueUrl,
-    DLQ_URL: dlqUrl,
-    IDEMPOTENCY_TABLE: TABLE,
   });
+  const common = { stage: STAGE, integration: INTEGRATION, queueUrl, secretCacheSeconds: 300 };
   return {
     sqsEmulator,
     dynamo,
@@ -100,6 +122,20 @@ export async function startHandlerEnvironment(opts: {
     queueUrl,
     dlqUrl,
     queueArn: sqsEmulator.queueArn(INTEGRATION),
+    setTransformerEnvironment: ({ delivery = (settings) => settings, ...target }) => {
+      const environment = transformerEnvironment({
+        ...common,
+        ...target,
+        deadLetterQueueUrl: dlqUrl,
+        table: TABLE,
+        breakerFunctionName: BREAKER_FUNCTION_NAME,
+        delivery: delivery(acmeDeliverySettings()),
+      });
+      Object.assign(process.env, environment);
+    },
+    setIngestEnvironment: ({ signingSecretId }) => {
+      Object.assign(process.env, ingestEnvironment({ ...common, signingSecretId }));
+    },
     stop: async () => {
       sqs.destroy();
       dynamodb.destroy();

@@ -11,13 +11,15 @@ export interface ScriptedDelivery {
   readonly body: unknown;
 }
 
+export type ScriptedAnswer = number | { readonly status: number; readonly body: string };
+
 export interface ScriptedTarget {
   readonly url: string;
   readonly tokenUrl: string;
   readonly deliveries: ScriptedDelivery[];
   tokensIssued: number;
-  /** Decides the status for a delivery; default 200. */
-  respond: (delivery: ScriptedDelivery) => number | Promise<number>;
+  /** Decides the answer to a delivery (a status, or a status and the exact body text); default 200. */
+  respond: (delivery: ScriptedDelivery) => ScriptedAnswer | Promise<ScriptedAnswer>;
   stop(): Promise<void>;
 }
 
@@ -53,9 +55,14 @@ export async function startScriptedTarget(): Promise<ScriptedTarget> {
       body: text ? JSON.parse(text) : undefined,
     };
     target.deliveries.push(delivery);
-    const status = await target.respond(delivery);
+    const answer = await target.respond(delivery);
+    const status = typeof answer === 'number' ? answer : answer.status;
     res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(status < 300 ? { ok: true } : { error: `scripted ${status}` }));
+    res.end(
+      typeof answer === 'number'
+        ? JSON.stringify(status < 300 ? { ok: true } : { error: `scripted ${status}` })
+        : answer.body,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

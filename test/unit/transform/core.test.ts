@@ -16,6 +16,15 @@ const envelope = {
   'schema-version': 'v1',
 };
 
+/** Freezes every level, so a mutation of the idempotent function's input throws (ESM is strict). */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const nested of Object.values(value)) deepFreeze(nested);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 function permanentReason(fn: () => unknown): string | undefined {
   try {
     fn();
@@ -27,13 +36,45 @@ function permanentReason(fn: () => unknown): string | undefined {
 }
 
 describe('transformer core', () => {
-  it('turns a queue record into the target body, as the golden fixture says', () => {
-    // Prepare
-    const job = toDeliveryJob(sqsRecord(fixture('order-created.in.json'), envelope));
+  it('turns a queue record into the target body, as the golden fixture says, leaving the job as it was', () => {
+    // Prepare: deep-frozen, as the idempotency layer hashes the job before and after the call
+    const job = deepFreeze(toDeliveryJob(sqsRecord(fixture('order-created.in.json'), envelope)));
+    const before = JSON.stringify(job);
     // Act
     const body = buildTargetBody(integration, job);
     // Assess
     expect(JSON.parse(JSON.stringify(body))).toEqual(JSON.parse(fixture('order-created.out.json')));
+    expect(JSON.stringify(job)).toBe(before);
+  });
+
+  it('is idempotent on the envelope’s idempotency key, else on the event id', () => {
+    const keyed = toDeliveryJob(sqsRecord('{}', { ...envelope, 'idempotency-key': 'sha256:abc' }));
+    const legacy = toDeliveryJob(sqsRecord('{}', envelope));
+    expect([keyed.idempotencyKey, keyed.eventId]).toEqual(['sha256:abc', 'msg_fixture']);
+    expect(legacy.idempotencyKey).toBe('msg_fixture');
+  });
+
+  it('fails permanently with the cause when the mapping throws something unexpected', () => {
+    // Prepare: a mapping that meets a value it cannot represent (e.g. a date past year 275760)
+    const throwing = {
+      ...integration,
+      definition: {
+        ...integration.definition,
+        mapping: () => new Date(8.64e15 + 1).toISOString(),
+      },
+    } as typeof integration;
+    const job = deepFreeze(toDeliveryJob(sqsRecord(fixture('order-created.in.json'), envelope)));
+    // Act
+    let error: unknown;
+    try {
+      buildTargetBody(throwing, job);
+    } catch (e) {
+      error = e;
+    }
+    // Assess
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect((error as PermanentDeliveryError).details.reason).toBe('mapping-error');
+    expect((error as Error).message).toBe('mapping failed: RangeError: Invalid time value');
   });
 
   it('fails permanently when an envelope attribute is missing', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRetryAfter } from '../../../functions/shared/delivery/retry-after.js';
+import { parseRetryAfter } from '../../../../functions/transform/delivery/retry-after.js';
 import { START_MS } from './fakes.js';
 
 describe('parseRetryAfter', () => {

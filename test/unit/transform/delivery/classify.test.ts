@@ -3,7 +3,7 @@ import {
   classifyStatus,
   DEFAULT_RETRYABLE_STATUSES,
   isTransientRequestError,
-} from '../../../functions/shared/delivery/classify.js';
+} from '../../../../functions/transform/delivery/classify.js';
 import { connectionRefused, timedOut } from './fakes.js';
 
 describe('classifyStatus', () => {

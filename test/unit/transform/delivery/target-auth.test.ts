@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createTargetAuthenticator } from '../../../functions/shared/delivery/target-auth.js';
-import { ConfigurationError } from '../../../functions/shared/errors.js';
+import { ConfigurationError } from '../../../../functions/shared/errors.js';
+import { createTargetAuthenticator } from '../../../../functions/transform/delivery/target-auth.js';
 import { fakeClock, respond, scriptedFetch } from './fakes.js';
 
 const noFetch = scriptedFetch().fetch;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AdaptiveRateLimiter } from '../../../functions/shared/delivery/token-bucket.js';
+import { AdaptiveRateLimiter } from '../../../../functions/transform/delivery/adaptive-rate-limiter.js';
 import { fakeClock, START_MS } from './fakes.js';
 
 /** Most sends in any window [t, t + windowMs) that starts at a send. */

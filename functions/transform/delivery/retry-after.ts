@@ -34,7 +34,7 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
 }
 
 /** An HTTP-date as epoch ms, or `undefined` when it is not one (or names an impossible day). */
-export function parseHttpDate(text: string, nowMs: number): number | undefined {
+function parseHttpDate(text: string, nowMs: number): number | undefined {
   let match = IMF_FIXDATE.exec(text);
   if (match) return utc(match[3], match[2], match[1], match[4], match[5], match[6]);
   match = RFC_850.exec(text);

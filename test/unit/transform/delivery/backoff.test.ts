@@ -3,7 +3,7 @@ import {
   fullJitterDelayMs,
   SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   visibilityTimeoutForReceive,
-} from '../../../functions/shared/delivery/backoff.js';
+} from '../../../../functions/transform/delivery/backoff.js';
 
 describe('fullJitterDelayMs', () => {
   const backoff = { baseMs: 200, capMs: 5000 };

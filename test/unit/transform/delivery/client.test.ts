@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RETRYABLE_STATUSES } from '../../../functions/shared/delivery/classify.js';
+import {
+  ConfigurationError,
+  PermanentDeliveryError,
+  TransientDeliveryError,
+} from '../../../../functions/shared/errors.js';
+import { AdaptiveRateLimiter } from '../../../../functions/transform/delivery/adaptive-rate-limiter.js';
+import { DEFAULT_RETRYABLE_STATUSES } from '../../../../functions/transform/delivery/classify.js';
 import {
   type DeliveryDeps,
   type DeliveryOptions,
   type DeliveryRequest,
   deliver,
-} from '../../../functions/shared/delivery/client.js';
-import { TokenRequestError } from '../../../functions/shared/delivery/oauth2.js';
-import type { TargetAuthenticator } from '../../../functions/shared/delivery/target-auth.js';
-import { AdaptiveRateLimiter } from '../../../functions/shared/delivery/token-bucket.js';
-import {
-  ConfigurationError,
-  PermanentDeliveryError,
-  TransientDeliveryError,
-} from '../../../functions/shared/errors.js';
+} from '../../../../functions/transform/delivery/client.js';
+import { TokenRequestError } from '../../../../functions/transform/delivery/oauth2.js';
+import type { TargetAuthenticator } from '../../../../functions/transform/delivery/target-auth.js';
 import {
   connectionRefused,
   fakeClock,
@@ -234,13 +234,13 @@ describe('deliver', () => {
     expect(target.requests).toHaveLength(1);
   });
 
-  it('fails when the target answers 400, with the status and a short reason, on the first attempt', async () => {
+  it('fails when the target answers 400, quoting a short start of the answer where the integration opts in', async () => {
     // Prepare
     const answer = JSON.stringify({ error: 'customerEmail is not allowed', detail: 'x'.repeat(5000) });
     const { deps, clock, target } = setup([respond(400, answer, {}, 'Bad Request'), respond(200)]);
 
     // Act
-    const error = await failure(deliver(request, deps, options));
+    const error = await failure(deliver(request, deps, { ...options, quoteAnswers: true }));
 
     // Assess
     expect(error).toBeInstanceOf(PermanentDeliveryError);
@@ -253,6 +253,37 @@ describe('deliver', () => {
     expect(message).not.toContain('ada@example.com');
     expect(target.remaining()).toBe(1);
     expect(clock.sleeps).toEqual([]);
+  });
+
+  it('keeps the status, the error code and the field names of a 4xx answer, never its text, by default', async () => {
+    // Prepare: a target that echoes the partner's data back in its error answer
+    const answer = {
+      code: 'validation_failed',
+      message: 'customerEmail ada@example.com is not allowed',
+      errors: { customerEmail: 'ada@example.com is blocked', 'ada@example.com': 'echoed as a key' },
+    };
+    const { deps } = setup([respond(422, answer, {}, 'Unprocessable Entity')]);
+
+    // Act
+    const error = await failure(deliver(request, deps, options));
+
+    // Assess
+    expect(error).toBeInstanceOf(PermanentDeliveryError);
+    expect((error as Error).message).toBe(
+      'target rejected the request: 422 Unprocessable Entity; code validation_failed; fields code, message, errors.customerEmail',
+    );
+    expect(JSON.stringify(error)).not.toContain('ada@');
+  });
+
+  it('keeps only the status when the 4xx answer is not a JSON object', async () => {
+    // Prepare
+    const { deps } = setup([respond(400, 'no such customer: ada@example.com', {}, 'Bad Request')]);
+
+    // Act
+    const error = await failure(deliver(request, deps, options));
+
+    // Assess
+    expect((error as Error).message).toBe('target rejected the request: 400 Bad Request');
   });
 
   it('fails when every attempt gets a 503, after maxAttempts, with the status', async () => {
@@ -318,6 +349,51 @@ describe('deliver', () => {
     expect(target.requests).toHaveLength(0);
   });
 
+  it('sends no request when the token request and the rate limiter used up the time left', async () => {
+    // Prepare: 3 s left; the limiter's next slot is 2.5 s away, and 1 s is kept to save the result
+    const { deps, target, clock } = setup([respond(200)], { budgetMs: 3000 });
+    const rateLimiter = new AdaptiveRateLimiter({ ratePerSecond: 0.4, now: clock.now, sleep: clock.sleep });
+    await rateLimiter.acquire();
+    deps.rateLimiter = rateLimiter;
+
+    // Act
+    const error = await failure(deliver(request, deps, options));
+
+    // Assess: a request sent now could only be answered after the result can no longer be saved
+    expect(error).toBeInstanceOf(TransientDeliveryError);
+    expect((error as Error).message).toContain('no time left');
+    expect(target.requests).toHaveLength(0);
+  });
+
+  it('gives each request the time really left once the token request and the limiter’s wait are over', async () => {
+    // Prepare: 10 s left; the token request takes 0.5 s, the limiter's next slot is at +6 s, 1 s is kept back
+    const { deps, clock } = setup([respond(200)], { budgetMs: 10_000 });
+    const rateLimiter = new AdaptiveRateLimiter({ ratePerSecond: 1 / 6, now: clock.now, sleep: clock.sleep });
+    await rateLimiter.acquire();
+    const headers = deps.authenticator.headers;
+    const timeouts: { ms: number; at: number }[] = [];
+    Object.assign(deps, {
+      rateLimiter,
+      authenticator: {
+        ...deps.authenticator,
+        headers: () => {
+          clock.advance(500);
+          return headers();
+        },
+      },
+      timeoutSignal: (ms: number) => {
+        timeouts.push({ ms, at: clock.now() });
+        return AbortSignal.timeout(ms);
+      },
+    });
+
+    // Act
+    await deliver(request, deps, options);
+
+    // Assess: sent at +6 s with 3 s to go, so it ends 1 s before the deadline at the latest
+    expect(timeouts).toEqual([{ ms: 3000, at: START_MS + 6000 }]);
+  });
+
   it('never puts credentials in error messages, even when the target echoes them', async () => {
     // Prepare
     const echo = (status: number) => (sent: { headers: Headers }) =>
@@ -327,7 +403,7 @@ describe('deliver', () => {
 
     // Act
     const errors = [
-      await failure(deliver(request, permanent.deps, options)),
+      await failure(deliver(request, permanent.deps, { ...options, quoteAnswers: true })),
       await failure(deliver(request, transient.deps, options)),
     ];
 
@@ -346,7 +422,7 @@ describe('deliver', () => {
     const { deps } = setup([straddle]);
 
     // Act
-    const error = await failure(deliver(request, deps, options));
+    const error = await failure(deliver(request, deps, { ...options, quoteAnswers: true }));
 
     // Assess
     expect((error as Error).message).not.toContain(API_KEY.slice(0, 5));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SecretCache } from '../../../functions/shared/delivery/secret-cache.js';
-import { fakeClock } from './fakes.js';
+import { SecretCache } from '../../../functions/shared/secret-cache.js';
+import { fakeClock } from '../transform/delivery/fakes.js';
 
 /** A loader whose value can be rotated, counting its calls. */
 function rotatingLoader(initial: string) {

@@ -6,16 +6,16 @@
  * then TransientDeliveryError (SQS redelivers later).
  *
  * Every request carries `idempotency-key: <eventId>`, so the target can drop our retries.
- * Error messages carry the status, its text and a short, redacted start of the target's answer:
- * never our request body, headers or credentials.
+ * Error messages carry the status, its text, the answer's error code and field names (its text only
+ * where the integration opts in, redacted): never our request body, headers or credentials.
  */
-import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } from '../errors.js';
+import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } from '../../shared/errors.js';
+import type { AdaptiveRateLimiter } from './adaptive-rate-limiter.js';
 import { fullJitterDelayMs, type JitterBackoff } from './backoff.js';
 import { classifyStatus, isTransientRequestError } from './classify.js';
 import { TokenRequestError } from './oauth2.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { TargetAuthenticator } from './target-auth.js';
-import type { AdaptiveRateLimiter } from './token-bucket.js';
 
 export interface DeliveryRequest {
   readonly url: string;
@@ -36,12 +36,25 @@ export interface DeliveryOptions {
   readonly backoff: JitterBackoff;
   readonly retryableStatuses: readonly number[];
   /**
-   * Time kept back from `remainingTimeMs()` for the caller to record the outcome.
+   * Time kept back from `remainingTimeMs()` for the caller to record the outcome: every request is
+   * over (answered or aborted) this long before the invocation's deadline.
    * @default 1000
    */
   readonly safetyMarginMs?: number;
   /**
-   * Characters of the target's error answer kept in a PermanentDeliveryError message.
+   * A request is not started with less time than this for it (nor with less than `timeoutMs`).
+   * @default 1000
+   */
+  readonly minAttemptMs?: number;
+  /**
+   * Quote the start of the target's error answer (credentials redacted) in a PermanentDeliveryError
+   * message. Off, the message keeps the status, the answer's error code and its JSON field names: a
+   * target that echoes the request cannot put partner data in logs, the DLQ or the failure record.
+   * @default false
+   */
+  readonly quoteAnswers?: boolean;
+  /**
+   * Characters of the target's error answer kept when `quoteAnswers` is on.
    * @default 200
    */
   readonly maxReasonChars?: number;
@@ -60,6 +73,8 @@ export interface DeliveryDeps {
   rateLimiter?: AdaptiveRateLimiter;
   /** Extra headers computed from the exact body sent, per attempt (e.g. Standard Webhooks signing). */
   sign?: (body: string) => Readonly<Record<string, string>>;
+  /** The abort signal of one request. @default AbortSignal.timeout */
+  timeoutSignal?: (ms: number) => AbortSignal;
 }
 
 export interface DeliveryResult {
@@ -83,7 +98,7 @@ export async function deliver(
 ): Promise<DeliveryResult> {
   const body = serialize(request.body);
   assertHttpUrl(request.url);
-  const marginMs = options.safetyMarginMs ?? 1000;
+  const marginMs = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
   let attempts = 0;
   let transientFailures = 0;
@@ -96,17 +111,18 @@ export async function deliver(
       { cause: cause ?? last?.cause },
     );
 
+  const noTimeLeft = 'no time left in this invocation for another attempt';
   for (;;) {
-    const attemptTimeoutMs = Math.min(options.timeoutMs, deps.remainingTimeMs() - marginMs);
-    if (attemptTimeoutMs <= 0) throw giveUp('no time left in this invocation for another attempt');
+    // Not even worth a token request; the real check is made again right before sending.
+    if (timeForRequestMs(deps, options) < minAttemptMs(options)) throw giveUp(noTimeLeft);
 
     const result = await attempt(request, body, deps, options, {
-      timeoutMs: attemptTimeoutMs,
       mayRefreshAfter401: !refreshedAfter401,
       attemptsBefore: attempts,
     });
     attempts += result.sent ? 1 : 0;
     if (result.kind === 'delivered') return { status: result.status, attempts };
+    if (result.kind === 'no-time-left') throw giveUp(noTimeLeft);
     if (result.kind === 'refreshed-after-401') {
       refreshedAfter401 = true;
       continue;
@@ -126,13 +142,25 @@ export async function deliver(
   }
 }
 
+/** Time a request may take from now: the per-attempt timeout, cut to what the invocation has left. */
+function timeForRequestMs(deps: DeliveryDeps, options: DeliveryOptions): number {
+  const marginMs = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+  return Math.min(options.timeoutMs, deps.remainingTimeMs() - marginMs);
+}
+
+const minAttemptMs = (options: DeliveryOptions) =>
+  Math.min(options.timeoutMs, options.minAttemptMs ?? DEFAULT_MIN_ATTEMPT_MS);
+
+const DEFAULT_SAFETY_MARGIN_MS = 1000;
+const DEFAULT_MIN_ATTEMPT_MS = 1000;
+
 type AttemptResult =
   | { readonly kind: 'delivered'; readonly sent: true; readonly status: number }
+  | { readonly kind: 'no-time-left'; readonly sent: false }
   | { readonly kind: 'refreshed-after-401'; readonly sent: true }
   | { readonly kind: 'transient'; readonly sent: boolean; readonly outcome: TransientOutcome };
 
 interface AttemptContext {
-  readonly timeoutMs: number;
   readonly mayRefreshAfter401: boolean;
   readonly attemptsBefore: number;
 }
@@ -157,13 +185,17 @@ async function attempt(
 
   // The slot is taken right before sending: auth lookups in between would bunch requests together.
   await rateLimiter?.acquire();
+  // Measured now, after the token request and the limiter's wait: a request that could still be in
+  // flight (or answered 2xx) when the invocation must save its result is never started.
+  const timeoutMs = timeForRequestMs(deps, options);
+  if (timeoutMs < minAttemptMs(options)) return { kind: 'no-time-left', sent: false };
   let response: Response;
   try {
     response = await deps.fetch(request.url, {
       method: request.method,
       headers: requestHeaders(request, body, authHeaders, deps.sign),
       body,
-      signal: AbortSignal.timeout(Math.ceil(context.timeoutMs)),
+      signal: (deps.timeoutSignal ?? AbortSignal.timeout)(Math.floor(timeoutMs)),
     });
   } catch (error) {
     if (!isTransientRequestError(error)) throw error;
@@ -187,7 +219,10 @@ async function attempt(
       await discard(response);
       return { kind: 'refreshed-after-401', sent: true };
     }
-    const reason = await readReason(response, options.maxReasonChars ?? 200, secretsIn(authHeaders));
+    const secrets = secretsIn(authHeaders);
+    const reason = options.quoteAnswers
+      ? await quoteReason(response, options.maxReasonChars ?? 200, secrets)
+      : await describeAnswer(response, secrets);
     throw new PermanentDeliveryError(`target rejected the request: ${reason}`, {
       reason: 'target-rejected',
       status,
@@ -267,8 +302,58 @@ function secretsIn(authHeaders: Readonly<Record<string, string>>): string[] {
   return values.filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
 }
 
+/** Longest answer read to find its error code and field names. */
+const MAX_DESCRIBED_ANSWER_BYTES = 16 * 1024;
+/** A JSON key or error code worth naming: a short identifier, never free text. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$/;
+const MAX_FIELD_NAMES = 10;
+
+/**
+ * `<status> <text>[; code <code>][; fields <a, b.c>]`: what on-call needs (the error code, which fields
+ * the target complained about), none of the answer's values.
+ */
+async function describeAnswer(response: Response, secrets: readonly string[]): Promise<string> {
+  const parts = [redact(statusLine(response), secrets)];
+  let answer: unknown;
+  try {
+    answer = JSON.parse(await readStart(response, MAX_DESCRIBED_ANSWER_BYTES));
+  } catch {
+    answer = undefined;
+  }
+  if (answer && typeof answer === 'object' && !Array.isArray(answer)) {
+    const fields = answer as Record<string, unknown>;
+    const code = ['code', 'error_code', 'errorCode', 'error', 'type']
+      .map((name) => fields[name])
+      .find((value) => typeof value === 'string' && IDENTIFIER.test(value));
+    if (typeof code === 'string') parts.push(`code ${code}`);
+    const names = fieldNames(fields).filter((name) => !secrets.some((secret) => name.includes(secret)));
+    if (names.length > 0) parts.push(`fields ${names.join(', ')}`);
+  }
+  return parts.join('; ');
+}
+
+/** Key paths of a JSON object, two levels deep, identifiers only (an echoed value is never a name here). */
+function fieldNames(object: Record<string, unknown>, prefix = ''): string[] {
+  const names: string[] = [];
+  for (const [key, value] of Object.entries(object)) {
+    if (!IDENTIFIER.test(key)) continue;
+    const path = `${prefix}${key}`;
+    const nested =
+      !prefix && value && typeof value === 'object' && !Array.isArray(value)
+        ? fieldNames(value as Record<string, unknown>, `${path}.`)
+        : [];
+    names.push(...(nested.length > 0 ? nested : [path]));
+    if (names.length >= MAX_FIELD_NAMES) break;
+  }
+  return names.slice(0, MAX_FIELD_NAMES);
+}
+
 /** `<status> <text>: <start of the answer>`, whitespace collapsed and credentials redacted. */
-async function readReason(response: Response, maxChars: number, secrets: readonly string[]): Promise<string> {
+async function quoteReason(
+  response: Response,
+  maxChars: number,
+  secrets: readonly string[],
+): Promise<string> {
   // Redact before cutting, so a credential across the cut cannot leave a prefix behind.
   const head = redact(clean(await readStart(response, maxChars * 4)), secrets).slice(0, maxChars);
   const line = redact(statusLine(response), secrets);

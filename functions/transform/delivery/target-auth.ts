@@ -3,7 +3,7 @@
  * credentials secret (`{"apiKey"}`, `{"clientId","clientSecret"}` or `{"username","password"}`).
  */
 import type { TargetAuth } from '../../../integrations/types.js';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../../shared/errors.js';
 import { ClientCredentialsTokenProvider } from './oauth2.js';
 
 type OAuth2Auth = Extract<TargetAuth, { type: 'oauth2-client-credentials' }>;

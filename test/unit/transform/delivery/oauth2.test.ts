@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ClientCredentialsTokenProvider,
   TokenRequestError,
-} from '../../../functions/shared/delivery/oauth2.js';
+} from '../../../../functions/transform/delivery/oauth2.js';
 import { fakeClock, respond, scriptedFetch } from './fakes.js';
 
 const CLIENT_ID = 'hookyard-client';

@@ -3,7 +3,7 @@
  * The token is reused until shortly before it expires; concurrent callers share one token request.
  * Errors name the status (and the OAuth error code) only: never the client secret or a token.
  */
-import { HookyardError } from '../errors.js';
+import { HookyardError } from '../../shared/errors.js';
 
 export interface ClientCredentialsTokenProviderProps {
   readonly tokenUrl: string;

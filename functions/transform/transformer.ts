@@ -1,0 +1,284 @@
+/**
+ * The transformer's wiring: clients, circuit, limiter, authenticator and the idempotent call, built
+ * once per execution environment; per record it maps and delivers, asks `decideOutcome` what becomes
+ * of the record, and carries that out (acknowledge, dead-letter, retry later, hold back).
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { CircuitStore } from '../shared/circuit.js';
+import { tableKeys } from '../shared/contract.js';
+import type { PermanentDeliveryError } from '../shared/errors.js';
+import { ATTR, failureAttributes } from '../shared/message.js';
+import { countMetric, logger } from '../shared/powertools.js';
+import { credentials, currentSecret, forgetSecret } from '../shared/secrets.js';
+import { signStandardWebhook } from '../shared/signatures/index.js';
+import type { TransformerConfig } from './config.js';
+import { ConsumerCircuit } from './consumer-circuit.js';
+import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
+import { AdaptiveRateLimiter } from './delivery/adaptive-rate-limiter.js';
+import { deliver } from './delivery/client.js';
+import { createTargetAuthenticator } from './delivery/target-auth.js';
+import { FailureLog } from './failure-log.js';
+import { idempotentCall } from './idempotent-call.js';
+import { decideOutcome, type Happened, type Outcome, targetSignal } from './outcome.js';
+
+export interface TransformerClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly sqs: SQSClient;
+  readonly lambda: LambdaClient;
+}
+
+/** Kept back from the invocation's time for saving the result (with retries) once the target answered. */
+const SAVE_RESERVE_MS = 3000;
+/**
+ * MaximumConcurrency caps the containers; each takes its share of the target's declared rate, less 5%
+ * so that timer jitter between a slot and its request never pushes a second over the limit.
+ */
+const RATE_HEADROOM = 0.95;
+const ACKNOWLEDGED = {
+  delivered: 'event delivered',
+  duplicate: 'duplicate skipped',
+  'twin-retired': 'twin retired: the message in flight carries the event',
+} as const;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createTransformer(
+  { env, integration, auth }: TransformerConfig,
+  clients: TransformerClients,
+) {
+  const { delivery } = env;
+  const keys = tableKeys(integration.name);
+  let context: Context | undefined;
+  const remainingTimeMs = () => context?.getRemainingTimeInMillis() ?? delivery.timeoutSeconds * 1000;
+
+  const circuit = new ConsumerCircuit(new CircuitStore(clients.dynamodb, env.table, integration.name), {
+    failureThreshold: delivery.circuit.failureThreshold,
+    timing: {
+      openMs: delivery.circuit.openSeconds * 1000,
+      maxOpenMs: delivery.circuit.maxOpenSeconds * 1000,
+    },
+    now: Date.now,
+    onOpened: async (opened) => {
+      countMetric('circuitOpened');
+      logger.warn('circuit opened: holding deliveries back', {
+        openSeconds: opened.openMs / 1000,
+        trips: opened.trips,
+      });
+      // Every record received while the mapping still runs costs a receive: have it stopped now, not
+      // at the breaker's next scheduled check.
+      await clients.lambda
+        .send(new InvokeCommand({ FunctionName: env.breakerFunctionName, InvocationType: 'Event' }))
+        .catch((e: unknown) =>
+          logger.warn('could not wake the breaker; its schedule will', { error: String(e) }),
+        );
+    },
+    onClosed: () => logger.info('circuit closed: the target answers again'),
+  });
+  const failureLog = new FailureLog(clients.dynamodb, env.table, delivery.idempotencyTtlSeconds);
+  const { targetSecretId } = env;
+  const authenticator = createTargetAuthenticator(
+    auth,
+    () => (targetSecretId ? credentials(targetSecretId) : Promise.resolve({})),
+    // After a 401, re-read the credentials once: a rotated key applies without waiting for the cache.
+    {
+      fetch,
+      now: Date.now,
+      forgetCredentials: () => {
+        if (targetSecretId) forgetSecret(targetSecretId);
+      },
+    },
+  );
+  const rateLimiter = new AdaptiveRateLimiter({
+    ratePerSecond: (RATE_HEADROOM * delivery.rateLimitPerSecond) / delivery.maxConcurrency,
+    now: Date.now,
+    sleep,
+  });
+
+  /** Jobs this invocation actually sent; any other success is a stored result replayed for a duplicate. */
+  const sentNow = new WeakSet<DeliveryJob>();
+  const deliverOnce = idempotentCall(
+    async (job: DeliveryJob) => {
+      const body = buildTargetBody(integration, job);
+      const signingSecret = env.deliverySigningSecretId
+        ? await currentSecret(env.deliverySigningSecretId)
+        : undefined;
+      const result = await deliver(
+        { url: env.targetUrl, method: delivery.method, body, eventId: job.eventId },
+        {
+          fetch,
+          now: Date.now,
+          sleep,
+          random: Math.random,
+          remainingTimeMs,
+          authenticator,
+          rateLimiter,
+          sign: signingSecret
+            ? (sent: string) =>
+                signStandardWebhook(signingSecret, { id: job.eventId, timestamp: new Date(), body: sent })
+            : undefined,
+        },
+        {
+          timeoutMs: delivery.timeoutSeconds * 1000,
+          maxAttempts: delivery.maxAttemptsPerReceive,
+          backoff: delivery.backoff,
+          retryableStatuses: delivery.retryableStatuses,
+          safetyMarginMs: SAVE_RESERVE_MS,
+          quoteAnswers: delivery.quoteTargetAnswers,
+        },
+      );
+      sentNow.add(job);
+      return { status: result.status, attempts: result.attempts, deliveredAt: new Date().toISOString() };
+    },
+    {
+      client: clients.dynamodb,
+      tableName: env.table,
+      keyPrefix: keys.idempotencyPrefix,
+      ttlSeconds: delivery.idempotencyTtlSeconds,
+      saveRetry: { attempts: 3, delayMs: 200, minRemainingMs: 500, remainingTimeMs, sleep },
+    },
+  );
+
+  /** SQS message ids being handled in this container: a second receive of one is not a twin. */
+  const inFlight = new Map<string, number>();
+
+  async function handleRecord(record: SQSRecord) {
+    const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
+    let job: DeliveryJob | undefined;
+    let happened: Happened;
+    const sameMessageInFlight = (inFlight.get(record.messageId) ?? 0) > 0;
+    inFlight.set(record.messageId, (inFlight.get(record.messageId) ?? 0) + 1);
+    try {
+      // Frozen: the idempotency layer hashes this object before and after the call.
+      job = Object.freeze(toDeliveryJob(record));
+      await deliverOnce(job);
+      happened = { kind: sentNow.has(job) ? 'sent' : 'replayed' };
+    } catch (error) {
+      happened = { kind: 'failed', error, sent: job !== undefined && sentNow.has(job), sameMessageInFlight };
+    } finally {
+      inFlight.set(record.messageId, (inFlight.get(record.messageId) ?? 1) - 1);
+      if (inFlight.get(record.messageId) === 0) inFlight.delete(record.messageId);
+    }
+    const signal = targetSignal(happened);
+    if (signal === 'answered') await circuit.targetAnswered();
+    const opened = signal === 'failed' ? await circuit.targetFailed() : undefined;
+    const outcome = decideOutcome({
+      happened,
+      receives,
+      circuitOpenUntil: opened?.openUntil,
+      now: Date.now(),
+      redelivery: delivery.redelivery,
+    });
+    await carryOut(outcome, record, job, receives);
+  }
+
+  async function carryOut(
+    outcome: Outcome,
+    record: SQSRecord,
+    job: DeliveryJob | undefined,
+    receives: number,
+  ) {
+    for (const metric of outcome.metrics) countMetric(metric);
+    const eventId = job?.eventId ?? record.messageAttributes[ATTR.eventId]?.stringValue ?? record.messageId;
+    switch (outcome.action) {
+      case 'acknowledge':
+        if (outcome.unrecorded)
+          logger.error('event delivered, but its idempotency record could not be completed', { eventId });
+        else logger.info(ACKNOWLEDGED[outcome.as], { eventId, receives });
+        if (outcome.as === 'delivered' && receives > 1)
+          await failureLog.clear(integration.name, eventId).catch(() => undefined);
+        return;
+      case 'dead-letter':
+        return deadLetter(record, job, eventId, outcome.error);
+      case 'retry': {
+        const summary = summarizeFailure(outcome.error);
+        logger.warn('delivery failed; will retry', {
+          eventId,
+          reason: summary.reason,
+          status: summary.status,
+          receives,
+        });
+        if (job && outcome.recordFailure)
+          await failureLog.record(integration.name, eventId, summary, new Date()).catch(() => undefined);
+        await changeVisibility(record, outcome.afterSeconds);
+        throw outcome.error;
+      }
+      case 'hold-back':
+        await changeVisibility(record, outcome.afterSeconds);
+        throw new Error('circuit open: held back');
+    }
+  }
+
+  /** Straight to the DLQ with the reason: retries cannot fix it. The record then counts as handled. */
+  async function deadLetter(
+    record: SQSRecord,
+    job: DeliveryJob | undefined,
+    eventId: string,
+    error: PermanentDeliveryError,
+  ) {
+    const summary = summarizeFailure(error);
+    const history = await failureLog.record(integration.name, eventId, summary, new Date());
+    await clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: env.deadLetterQueueUrl,
+        MessageBody: record.body,
+        MessageAttributes: failureAttributes(
+          {
+            integration: job?.integration ?? integration.name,
+            eventId,
+            receivedAt: job?.receivedAt ?? new Date(Number(record.attributes.SentTimestamp)).toISOString(),
+            schemaVersion: job?.schemaVersion ?? 'unknown',
+            idempotencyKey: job?.idempotencyKey,
+          },
+          { ...summary, firstFailureAt: history.firstFailureAt, lastFailureAt: history.lastFailureAt },
+        ),
+      }),
+    );
+    logger.warn('event dead-lettered', { eventId, reason: summary.reason, status: summary.status });
+  }
+
+  /** When SQS hands the record out again. Best effort: without it the queue's visibility timeout applies. */
+  async function changeVisibility(record: SQSRecord, seconds: number) {
+    await clients.sqs
+      .send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: env.queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      )
+      .catch((e: unknown) => logger.warn('could not change visibility', { error: String(e) }));
+  }
+
+  const processor = new BatchProcessor(EventType.SQS);
+
+  /** One batch: held back whole while the circuit is open, else each record on its own. */
+  return async function transform(event: SQSEvent, invocation: Context): Promise<SQSBatchResponse> {
+    context = invocation;
+    deliverOnce.registerLambdaContext(invocation);
+    const shared = await circuit.current();
+    if (shared.state === 'open') {
+      const outcome = decideOutcome({
+        happened: { kind: 'circuit-open', openUntil: shared.openUntil },
+        receives: 0,
+        now: Date.now(),
+        redelivery: delivery.redelivery,
+      });
+      if (outcome.action === 'hold-back') {
+        await Promise.all(event.Records.map((record) => changeVisibility(record, outcome.afterSeconds)));
+        for (const metric of outcome.metrics) countMetric(metric, event.Records.length);
+        logger.info('circuit open: records held back', {
+          records: event.Records.length,
+          afterSeconds: outcome.afterSeconds,
+        });
+      }
+      return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
+    }
+    return processPartialResponse(event, handleRecord, processor, {
+      context: invocation,
+      throwOnFullBatchFailure: false,
+    });
+  };
+}
