@@ -252,9 +252,10 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `target.timeoutSeconds ${r.target.timeoutSeconds} must be below the function timeout ${r.delivery.functionTimeoutSeconds}`,
   (r) =>
-    between(r.delivery.functionTimeoutSeconds, 3, 900)
+    // The transformer keeps 3 s back to save each result, and starts no request with under 1 s left.
+    between(r.delivery.functionTimeoutSeconds, 5, 900)
       ? undefined
-      : `delivery.functionTimeoutSeconds ${r.delivery.functionTimeoutSeconds} must be 3-900`,
+      : `delivery.functionTimeoutSeconds ${r.delivery.functionTimeoutSeconds} must be 5-900 (3 s of it are kept for saving results)`,
   (r) =>
     r.delivery.visibilityTimeoutSeconds >= 6 * r.delivery.functionTimeoutSeconds
       ? undefined

@@ -1,4 +1,5 @@
 /** Function log lines, shortened for the sandbox console: what happened to which event, not the noise. */
+import { MILESTONES } from '../functions/shared/contract.js';
 
 /** Powertools context keys that say nothing new on a developer's console. */
 const NOISE = new Set([
@@ -16,15 +17,7 @@ const NOISE = new Set([
   'correlation_id',
 ]);
 /** Info lines worth showing without --verbose: the life of an event. */
-const MILESTONES = new Set([
-  'webhook accepted',
-  'webhook rejected',
-  'event delivered',
-  'duplicate skipped',
-  'event dead-lettered',
-  'circuit half-open: probing the target with live traffic',
-  'circuit closed: the target answers again',
-]);
+const SHOWN = new Set<string>(Object.values(MILESTONES));
 
 export function shortFunctionName(name: string): string {
   return name.replace(/^Hookyard-[a-z]+-/, '').replace(/-Function$/, '');
@@ -47,7 +40,7 @@ export function formatFunctionLog(functionName: string, line: string, verbose: b
   }
   const level = String(doc.level ?? 'INFO').toUpperCase();
   const message = String(doc.message ?? doc.msg ?? '');
-  if (!verbose && level === 'INFO' && !MILESTONES.has(message)) return undefined;
+  if (!verbose && level === 'INFO' && !SHOWN.has(message)) return undefined;
   if (!verbose && level === 'DEBUG') return undefined;
   const details = Object.entries(doc)
     .filter(([key]) => !NOISE.has(key))

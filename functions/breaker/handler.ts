@@ -10,7 +10,7 @@ import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@
 import middy from '@middy/core';
 import { dynamodb, lambda } from '../shared/aws-clients.js';
 import { breakerAction, CircuitStore } from '../shared/circuit.js';
-import { parseBreakerEnv } from '../shared/contract.js';
+import { MILESTONES, parseBreakerEnv } from '../shared/contract.js';
 import { countMetric, logger, metrics } from '../shared/powertools.js';
 
 const { integration, eventSourceMappingId, table } = parseBreakerEnv();
@@ -24,7 +24,7 @@ async function checkCircuit() {
   const action = breakerAction(circuit, enabled, now);
 
   if (action.halfOpen && (await circuits.halfOpen(circuit))) {
-    logger.info('circuit half-open: probing the target with live traffic', {
+    logger.info(MILESTONES.circuitHalfOpen, {
       integration,
       openMs: circuit.openMs,
     });

@@ -9,7 +9,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { sqs } from '../shared/aws-clients.js';
-import { DIMENSIONS, METRICS, parseIngestEnv, REJECTION_REASONS } from '../shared/contract.js';
+import { DIMENSIONS, METRICS, MILESTONES, parseIngestEnv, REJECTION_REASONS } from '../shared/contract.js';
 import { jsonResponse, lowercaseHeaders } from '../shared/http.js';
 import { loadIntegration } from '../shared/integration.js';
 import { envelopeAttributes } from '../shared/message.js';
@@ -47,7 +47,7 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   if (!decision.accepted) {
     metrics.addDimension(DIMENSIONS.reason, decision.reason);
     metrics.addMetric(METRICS.webhooksRejected.name, MetricUnit.Count, 1);
-    logger.warn('webhook rejected', { reason: decision.reason, status: decision.status });
+    logger.warn(MILESTONES.webhookRejected, { reason: decision.reason, status: decision.status });
     return jsonResponse(decision.status, decision.response);
   }
 
@@ -68,7 +68,7 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     }),
   );
   metrics.addMetric(METRICS.webhooksAccepted.name, MetricUnit.Count, 1);
-  logger.info('webhook accepted', {
+  logger.info(MILESTONES.webhookAccepted, {
     schemaVersion: decision.schemaVersion,
     idempotencyKey: decision.idempotencyKey,
   });

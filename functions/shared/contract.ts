@@ -390,6 +390,23 @@ export const REJECTION_REASONS = {
 } as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
 
+// ── Log milestones ──────────────────────────────────────────────────────────────────────────────
+
+/**
+ * The log messages that mark an event's life. The sandbox prints them without --verbose, and on-call
+ * tooling (trace) searches for them, so they are written once, here.
+ */
+export const MILESTONES = {
+  webhookAccepted: 'webhook accepted',
+  webhookRejected: 'webhook rejected',
+  eventDelivered: 'event delivered',
+  duplicateSkipped: 'duplicate skipped',
+  twinRetired: 'twin retired: the message in flight carries the event',
+  eventDeadLettered: 'event dead-lettered',
+  circuitHalfOpen: 'circuit half-open: probing the target with live traffic',
+  circuitClosed: 'circuit closed: the target answers again',
+} as const;
+
 // ── DynamoDB keys ───────────────────────────────────────────────────────────────────────────────
 
 /**

@@ -9,7 +9,7 @@ import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CircuitStore } from '../shared/circuit.js';
-import { tableKeys } from '../shared/contract.js';
+import { MILESTONES, tableKeys } from '../shared/contract.js';
 import type { PermanentDeliveryError } from '../shared/errors.js';
 import { ATTR, failureAttributes } from '../shared/message.js';
 import { countMetric, logger } from '../shared/powertools.js';
@@ -39,9 +39,9 @@ const SAVE_RESERVE_MS = 3000;
  */
 const RATE_HEADROOM = 0.95;
 const ACKNOWLEDGED = {
-  delivered: 'event delivered',
-  duplicate: 'duplicate skipped',
-  'twin-retired': 'twin retired: the message in flight carries the event',
+  delivered: MILESTONES.eventDelivered,
+  duplicate: MILESTONES.duplicateSkipped,
+  'twin-retired': MILESTONES.twinRetired,
 } as const;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -75,7 +75,7 @@ export function createTransformer(
           logger.warn('could not wake the breaker; its schedule will', { error: String(e) }),
         );
     },
-    onClosed: () => logger.info('circuit closed: the target answers again'),
+    onClosed: () => logger.info(MILESTONES.circuitClosed),
   });
   const failureLog = new FailureLog(clients.dynamodb, env.table, delivery.idempotencyTtlSeconds);
   const { targetSecretId } = env;
@@ -236,7 +236,7 @@ export function createTransformer(
         ),
       }),
     );
-    logger.warn('event dead-lettered', { eventId, reason: summary.reason, status: summary.status });
+    logger.warn(MILESTONES.eventDeadLettered, { eventId, reason: summary.reason, status: summary.status });
   }
 
   /** When SQS hands the record out again. Best effort: without it the queue's visibility timeout applies. */

@@ -29,7 +29,7 @@ let env: HandlerEnvironment;
 
 beforeAll(async () => {
   env = await startHandlerEnvironment({ secrets: { 'acme-signing': SECRET } });
-  process.env.SIGNING_SECRET_ID = 'acme-signing';
+  env.setIngestEnvironment({ signingSecretId: 'acme-signing' });
   ingest = (await import('../../functions/ingest/handler.js')).handler as never;
 });
 

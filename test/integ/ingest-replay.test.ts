@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../functions/shared/contract.js';
 import { ATTR } from '../../functions/shared/message.js';
 import { sha256Identity, signGithub } from '../../functions/shared/signatures/index.js';
 import {
@@ -49,7 +48,7 @@ let env: HandlerEnvironment;
 
 beforeAll(async () => {
   env = await startHandlerEnvironment({ secrets: { 'github-signing': SIGNING_SECRET } });
-  process.env[ENV.signingSecretId] = 'github-signing';
+  env.setIngestEnvironment({ signingSecretId: 'github-signing' });
   ingest = (await import('../../functions/ingest/handler.js')).handler as never;
 });
 

@@ -51,7 +51,8 @@ beforeAll(async () => {
     startScriptedTarget(),
   ]);
   ({ secrets, sqs, queueUrl, dlqUrl } = env);
-  env.setIngestEnvironment({ signingSecretId: 'acme-signing' });
+  // Every failed check may re-read the secret here (the rate limit has its own unit test).
+  env.setIngestEnvironment({ signingSecretId: 'acme-signing', signingSecretRefreshSeconds: 0 });
   env.setTransformerEnvironment({
     targetUrl: `${target.url}/v1/contacts/orders`,
     targetTokenUrl: target.tokenUrl,
@@ -59,8 +60,6 @@ beforeAll(async () => {
     // Quoting the target's answers is what an integration opts into; on here to test its sanitising.
     delivery: (settings) => ({ ...settings, quoteTargetAnswers: true }),
   });
-  // Every failed check may re-read the secret here (the rate limit has its own unit test).
-  process.env.SIGNING_SECRET_REFRESH_SECONDS = '0';
   ingest = (await import('../../functions/ingest/handler.js')).handler as never;
   transform = (await import('../../functions/transform/handler.js')).handler as never;
   // The handler's own client (created at import, pointed at the emulator): tests inject faults into it.

@@ -277,8 +277,9 @@ describe('the local sandbox', () => {
     for (let i = 0; i < 3; i++) expect((await post(sandbox, 'evt_thrice')).status).toBe(202);
     await waitFor(
       () =>
-        lines.filter((l) => l.includes('eventId=evt_thrice') && /event delivered|duplicate skipped/.test(l))
-          .length === 3,
+        lines.filter(
+          (l) => l.includes('eventId=evt_thrice') && /event delivered|duplicate skipped|twin retired/.test(l),
+        ).length === 3,
       15_000,
       'three processed records',
     );
@@ -395,7 +396,7 @@ describe('the local sandbox', () => {
        };`,
     );
     const { sandbox, lines } = await start('overrun', {
-      adjust: adjustTransformer({ assetDir: wrapper, timeoutSeconds: 3, visibilityTimeout: 4 }),
+      adjust: adjustTransformer({ assetDir: wrapper, timeoutSeconds: 6, visibilityTimeout: 7 }),
     });
     // Act
     await post(sandbox, 'evt_overrun');

@@ -51,14 +51,11 @@ function loudAndQuick(plan: SandboxPlan): SandboxPlan {
     ...plan,
     functions: plan.functions.map((f) => {
       let environment: Record<string, string> = { ...f.environment, POWERTOOLS_LOG_LEVEL: 'DEBUG' };
-      if (f.environment.DLQ_URL) {
-        environment.REDELIVERY_BASE_SECONDS = '0';
-        if (environment[ENV.deliverySettings]) {
-          environment = withDeliverySettings(environment, (s) => ({
-            ...s,
-            redelivery: { ...s.redelivery, baseSeconds: 0 },
-          }));
-        }
+      if (environment[ENV.deliverySettings]) {
+        environment = withDeliverySettings(environment, (s) => ({
+          ...s,
+          redelivery: { ...s.redelivery, baseSeconds: 0 },
+        }));
       }
       return { ...f, environment };
     }),

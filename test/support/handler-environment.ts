@@ -52,7 +52,10 @@ export interface HandlerEnvironment {
   /** Sets the transformer's variables in `process.env`; import the handler afterwards. */
   setTransformerEnvironment(props: TransformerTestEnvironment): void;
   /** Sets the ingest function's variables in `process.env`; import the handler afterwards. */
-  setIngestEnvironment(props: { readonly signingSecretId: string }): void;
+  setIngestEnvironment(props: {
+    readonly signingSecretId: string;
+    readonly signingSecretRefreshSeconds?: number;
+  }): void;
   stop(): Promise<void>;
 }
 
@@ -133,8 +136,11 @@ export async function startHandlerEnvironment(opts: {
       });
       Object.assign(process.env, environment);
     },
-    setIngestEnvironment: ({ signingSecretId }) => {
-      Object.assign(process.env, ingestEnvironment({ ...common, signingSecretId }));
+    setIngestEnvironment: ({ signingSecretId, signingSecretRefreshSeconds }) => {
+      Object.assign(
+        process.env,
+        ingestEnvironment({ ...common, signingSecretId, signingSecretRefreshSeconds }),
+      );
     },
     stop: async () => {
       sqs.destroy();

@@ -58,6 +58,14 @@ describe('validateIntegrations', () => {
       "integration 'acme-orders': delivery.visibilityTimeoutSeconds 100 must be at least 6 x the function timeout (180)",
     ],
     [
+      'the function timeout leaves no time to deliver after the 3 s kept for saving results',
+      withChanges({
+        target: { ...acmeOrders.target, timeoutSeconds: 2 },
+        delivery: { functionTimeoutSeconds: 4, visibilityTimeoutSeconds: 24 },
+      }),
+      "integration 'acme-orders': delivery.functionTimeoutSeconds 4 must be 5-900 (3 s of it are kept for saving results)",
+    ],
+    [
       'the DLQ retention is not longer than the source retention',
       withChanges({ delivery: { retentionDays: 7, dlqRetentionDays: 7 } }),
       "integration 'acme-orders': delivery.dlqRetentionDays 7 must be longer than the source retention 7 and at most 14",
