@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { signStandardWebhook } from '../functions/shared/signatures/index.js';
 import { shortFunctionName } from '../local/function-logs.js';
+import { integrationView } from '../local/integration-view.js';
 import { isolatedSandboxOptions, type Sandbox, startSandbox, synthesizeLocal } from '../local/sandbox.js';
 import {
   ALTERNATIVES,
@@ -194,7 +195,7 @@ async function main() {
     const lineItems = costPerMillion(usage);
     const perMillion = total(lineItems);
     const dominant = lineItems[0];
-    const transformerPlan = plan.functions.find((f) => f.environment.DLQ_URL);
+    const transformerPlan = integrationView(plan, 'acme-orders').transformer;
     const moves = levers(usage, {
       maxConcurrency: plan.eventSources[0]?.maxConcurrency ?? 2,
       ratePerSecond: stats?.rateLimitPerSecond ?? 50,

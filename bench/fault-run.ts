@@ -17,7 +17,7 @@ import type { SandboxPlan } from '../local/stack-template.js';
 import { changeDeliverySettings } from './lib/delivery-settings.js';
 import { depth as depthOf } from './lib/queues.js';
 
-const INTEGRATION = 'acme-orders';
+const SAMPLE_INTEGRATION = 'acme-orders';
 
 const { values } = parseArgs({
   options: {
@@ -51,7 +51,7 @@ const mappable = JSON.stringify(fixture);
 
 // Redeliveries after 1 s instead of 30 s, so the run takes a minute, not an hour; the breaker checks every second.
 const quick = (plan: SandboxPlan): SandboxPlan =>
-  changeDeliverySettings(plan, INTEGRATION, (s) => ({
+  changeDeliverySettings(plan, SAMPLE_INTEGRATION, (s) => ({
     ...s,
     redelivery: { ...s.redelivery, baseSeconds: 1 },
     circuit: { ...s.circuit, openSeconds: 5 },
@@ -70,8 +70,8 @@ try {
   const target = sandbox.sampleTarget;
   if (!target) throw new Error('the sandbox has no sample target');
   target.setFaults({ errorRate, latencyMs: 10 });
-  const secret = sandbox.signingSecret(INTEGRATION);
-  const view = integrationView(sandbox.plan, INTEGRATION);
+  const secret = sandbox.signingSecret(SAMPLE_INTEGRATION);
+  const view = integrationView(sandbox.plan, SAMPLE_INTEGRATION);
 
   const expectedDead = new Set<string>();
   const started = Date.now();
@@ -79,7 +79,7 @@ try {
     const id = `evt_fault_${i}`;
     const bad = i < Math.round(events * unmappableShare);
     const body = bad ? unmappable : mappable;
-    const response = await fetch(`${sandbox.gatewayUrl}/webhooks/${INTEGRATION}`, {
+    const response = await fetch(`${sandbox.gatewayUrl}/webhooks/${SAMPLE_INTEGRATION}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',

@@ -45,7 +45,7 @@ import { depth, total, waitUntil } from './lib/queues.js';
 import { limitedBy } from './lib/report.js';
 import { mb, ms, pct, peakPerSecond, percentile, secs, sum } from './lib/stats.js';
 
-const INTEGRATION = 'acme-orders';
+const SAMPLE_INTEGRATION = 'acme-orders';
 /** Environments of a function without an event source (the ingest function). */
 const INGEST_POOL = DEFAULT_FUNCTION_POOL;
 /**
@@ -144,11 +144,11 @@ function parseSettings(argv: string[]): Settings {
 /** Lift the target's rate for the transformer (and, when asked, its concurrency), consistently. */
 function liftPlan(settings: Settings) {
   return (plan: SandboxPlan): SandboxPlan => {
-    const view = integrationView(plan, INTEGRATION);
+    const view = integrationView(plan, SAMPLE_INTEGRATION);
     const source = view.eventSource;
-    if (!source) throw new Error(`${INTEGRATION}'s transformer has no event source`);
+    if (!source) throw new Error(`${SAMPLE_INTEGRATION}'s transformer has no event source`);
     const concurrency = settings.transformConcurrency ?? source.maxConcurrency;
-    const lifted = changeDeliverySettings(plan, INTEGRATION, (s) => ({
+    const lifted = changeDeliverySettings(plan, SAMPLE_INTEGRATION, (s) => ({
       ...s,
       maxConcurrency: concurrency,
       ...(settings.declaredRate ? {} : { rateLimitPerSecond: LIFTED_RATE_PER_CONTAINER * concurrency }),
@@ -164,7 +164,7 @@ function liftPlan(settings: Settings) {
 
 async function main(): Promise<number> {
   const settings = parseSettings(process.argv.slice(2));
-  const fixtures = loadFixtures(join(PROJECT_ROOT, 'integrations', INTEGRATION, 'fixtures'));
+  const fixtures = loadFixtures(join(PROJECT_ROOT, 'integrations', SAMPLE_INTEGRATION, 'fixtures'));
   const loadBefore = loadavg()[0] ?? 0;
   const work = mkdtempSync(join(tmpdir(), 'hookyard-bench-'));
   const capture = new LogCapture();
@@ -211,11 +211,11 @@ async function main(): Promise<number> {
     const startMs = Date.now() - startAt;
     const target = sandbox.sampleTarget;
     if (!target) throw new Error('the sandbox started no sample target');
-    const view = integrationView(sandbox.plan, INTEGRATION);
+    const view = integrationView(sandbox.plan, SAMPLE_INTEGRATION);
     const delivery: Partial<DeliverySettings> = deliverySettingsOf(view.transformer) ?? {};
-    const info = sandbox.info.integrations.find((i) => i.name === INTEGRATION);
+    const info = sandbox.info.integrations.find((i) => i.name === SAMPLE_INTEGRATION);
     if (!info || !view.eventSource)
-      throw new Error(`sandbox.json has no ${INTEGRATION} with an event source`);
+      throw new Error(`sandbox.json has no ${SAMPLE_INTEGRATION} with an event source`);
     const roles = {
       ingest: shortFunctionName(info.functions.ingest),
       transformer: shortFunctionName(info.functions.transformer),
@@ -225,7 +225,7 @@ async function main(): Promise<number> {
       maxBatchingWindowSeconds: view.eventSource.maxBatchingWindowSeconds,
       maxConcurrency: view.eventSource.maxConcurrency,
     };
-    const client = { webhookUrl: info.webhookUrl, signingSecret: sandbox.signingSecret(INTEGRATION) };
+    const client = { webhookUrl: info.webhookUrl, signingSecret: sandbox.signingSecret(SAMPLE_INTEGRATION) };
     sqs = new SQSClient(sandbox.awsClientConfig(sandbox.sqsEndpoint));
     const runId = Date.now().toString(36);
 
@@ -364,7 +364,7 @@ async function main(): Promise<number> {
     console.log('Hookyard sandbox throughput');
     console.log(
       `settings: ${settings.events} events (+${settings.warmup} warm-up, not counted) at ${settings.rate}/s, ` +
-        `${settings.concurrency} HTTP clients, ${fixtures.length} fixtures of ${INTEGRATION}, drain timeout ${settings.drainTimeoutSeconds} s`,
+        `${settings.concurrency} HTTP clients, ${fixtures.length} fixtures of ${SAMPLE_INTEGRATION}, drain timeout ${settings.drainTimeoutSeconds} s`,
     );
     console.log(
       `  target rate: ${settings.declaredRate ? 'declared' : 'lifted'} (sample target ${stats.rateLimitPerSecond === null ? 'unlimited' : `${stats.rateLimitPerSecond} req/s`}; ` +
