@@ -11,19 +11,18 @@ import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@
 import middy from '@middy/core';
 import { dynamodb, lambda } from '../shared/aws-clients.js';
 import { breakerAction, CircuitStore } from '../shared/circuit.js';
-import { requireEnv } from '../shared/env.js';
+import { parseBreakerEnv } from '../shared/contract.js';
 import { logger, metrics } from '../shared/powertools.js';
 
-const integration = requireEnv('INTEGRATION');
-const eventSourceMappingId = requireEnv('EVENT_SOURCE_MAPPING_ID');
-const circuits = new CircuitStore(dynamodb, requireEnv('IDEMPOTENCY_TABLE'), integration);
+const { integration, eventSourceMappingId, table } = parseBreakerEnv();
+const circuits = new CircuitStore(dynamodb, table, integration);
 
 async function checkCircuit() {
   const now = Date.now();
-  const circuit = await circuits.read();
+  const [circuit, paused] = await Promise.all([circuits.read(), circuits.readPause()]);
   const mapping = await lambda.send(new GetEventSourceMappingCommand({ UUID: eventSourceMappingId }));
   const enabled = mapping.State === 'Enabled' || mapping.State === 'Enabling' || mapping.State === 'Updating';
-  const action = breakerAction(circuit, enabled, now);
+  const action = breakerAction(circuit, enabled, now, paused);
 
   if (action.halfOpen && (await circuits.halfOpen(circuit))) {
     logger.info('circuit half-open: probing the target with live traffic', {
@@ -38,11 +37,16 @@ async function checkCircuit() {
         Enabled: action.eventSource === 'enable',
       }),
     );
-    logger.warn(`event source mapping ${action.eventSource}d`, { integration, circuit: circuit.state });
+    logger.warn(`event source mapping ${action.eventSource}d`, {
+      integration,
+      circuit: circuit.state,
+      paused: Boolean(paused),
+    });
   }
   const open = circuit.state === 'open' && !action.halfOpen;
   metrics.addMetric('CircuitOpen', MetricUnit.Count, open ? 1 : 0);
   return {
+    paused: Boolean(paused),
     circuit: action.halfOpen ? 'half-open' : circuit.state,
     eventSource: action.eventSource ?? 'unchanged',
   };
