@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -19,6 +19,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { integrations } from '../integrations/index.js';
 import { validateIntegrations } from '../integrations/resolve.js';
 import { AlarmWatcher, MetricStore } from './alarms.js';
+import { startLocalOnCall } from './console/index.js';
 import { type DynamoEmulator, startDynamoEmulator } from './emulators/dynamodb.js';
 import { type LocalEventSourceMapping, startLambdaApiEmulator } from './emulators/lambda-api.js';
 import { type SecretsManagerEmulator, startSecretsManagerEmulator } from './emulators/secrets-manager.js';
@@ -28,6 +29,7 @@ import { type HttpGateway, startHttpGateway } from './http-gateway.js';
 import { type LocalFunction, startLocalFunction } from './runtime/lambda-runner.js';
 import { type SqsEventSource, startSqsEventSource } from './runtime/sqs-event-source.js';
 import { type SampleTarget, startSampleTarget } from './sample-target/index.js';
+import { writeSandboxInfo } from './sandbox-info.js';
 import {
   type EventSourcePlan,
   LOCAL_REGION,
@@ -415,23 +417,26 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         rmSync(join(stateDir, 'sandbox.json'), { force: true });
       },
     };
-    writeFileSync(
-      join(stateDir, 'sandbox.json'),
-      JSON.stringify(
-        {
-          gateway: gateway.url,
-          sqs: sqsEmulator.endpoint,
-          dynamodb: dynamo.endpoint,
-          secretsManager: secrets.endpoint,
-          sampleTarget: sampleTarget?.url,
-          secretsFile,
-          queues: plan.queues.map((q) => ({ name: q.name, url: q.url, deadLetterQueue: q.deadLetterQueue })),
-          integrations: plan.routes.map((r) => r.path.replace('/webhooks/', '')),
-        },
-        null,
-        2,
-      ),
-    );
+    // ── On-call tools (cli helper): local CloudWatch endpoint, web console, sandbox.json for the CLI ──
+    const onCall = await startLocalOnCall({
+      stateDir,
+      plan,
+      alarms,
+      metrics,
+      adminToken: randomBytes(24).toString('hex'),
+      region: LOCAL_REGION,
+      gatewayUrl: gateway.url,
+      secretsFile,
+      sampleTargetUrl: sampleTarget?.url,
+      endpoints: {
+        sqs: sqsEmulator.endpoint,
+        dynamodb: dynamo.endpoint,
+        secretsManager: secrets.endpoint,
+        lambda: lambdaApi.endpoint,
+      },
+    });
+    stoppers.push(() => onCall.stop());
+    writeSandboxInfo(stateDir, onCall.info);
     return sandbox;
   } catch (error) {
     await stopAll();
@@ -490,14 +495,15 @@ function scheduledEvent(rule: string) {
 
 /** A second sandbox on the same state would re-synthesize the assembly under the first one's functions. */
 async function refuseIfRunning(stateDir: string): Promise<void> {
-  const info = readJson<{ gateway?: string }>(join(stateDir, 'sandbox.json'), {});
-  if (!info.gateway) return;
-  const alive = await fetch(info.gateway, { signal: AbortSignal.timeout(1000) }).then(
+  const info = readJson<{ gateway?: string; gatewayUrl?: string }>(join(stateDir, 'sandbox.json'), {});
+  const gateway = info.gatewayUrl ?? info.gateway;
+  if (!gateway) return;
+  const alive = await fetch(gateway, { signal: AbortSignal.timeout(1000) }).then(
     () => true,
     () => false,
   );
   if (alive)
-    throw new Error(`a sandbox is already running from ${stateDir} (gateway ${info.gateway}): stop it first`);
+    throw new Error(`a sandbox is already running from ${stateDir} (gateway ${gateway}): stop it first`);
 }
 
 function declaredRate(integration: string | undefined): number {
