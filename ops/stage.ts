@@ -39,6 +39,10 @@ export interface IntegrationResources {
   readonly logGroups: { readonly ingest?: string; readonly transformer?: string; readonly breaker?: string };
   /** The local sample target serving this integration, if any. */
   readonly sampleTargetUrl?: string;
+  /** Name or ARN of the partner's signing secret (`send` signs with it). */
+  readonly signingSecretId?: string;
+  /** Where partners POST this integration's webhooks. */
+  readonly webhookUrl?: string;
 }
 
 export interface Stage {
@@ -100,6 +104,8 @@ export function localStage(info: SandboxInfo): Stage {
       alarms: i.alarms,
       logGroups: {},
       sampleTargetUrl: i.sampleTargetUrl,
+      signingSecretId: i.signingSecretName,
+      webhookUrl: i.webhookUrl,
     })),
   };
 }
@@ -201,7 +207,10 @@ export async function discoverAwsStage(
     stackName,
     region,
     webhookBaseUrl: outputs.WebhookBaseUrl,
-    integrations: integrationResourcesOf(resources, integrationNames, stackName),
+    integrations: integrationResourcesOf(resources, integrationNames, stackName).map((i) => ({
+      ...i,
+      webhookUrl: outputs.WebhookBaseUrl ? `${outputs.WebhookBaseUrl}${i.name}` : undefined,
+    })),
   };
 }
 
@@ -247,6 +256,7 @@ export function integrationResourcesOf(
           )
           .map((r) => r.PhysicalResourceId ?? '')
           .filter(Boolean),
+        signingSecretId: physical('AWS::SecretsManager::Secret', `${p}SigningSecret`),
         logGroups: {
           ingest: physical('AWS::Logs::LogGroup', `${p}IngestLogs`),
           transformer: physical('AWS::Logs::LogGroup', `${p}TransformerLogs`),
