@@ -18,7 +18,10 @@ import type { SandboxInfo } from '../sandbox-info.js';
 import { refusal } from './guard.js';
 
 const PAGE = new URL('./page.html', import.meta.url);
-const SCRIPT = new URL('./console.js', import.meta.url);
+const ASSETS: Record<string, { file: URL; type: string }> = {
+  '/console.js': { file: new URL('./console.js', import.meta.url), type: 'text/javascript; charset=utf-8' },
+  '/console.css': { file: new URL('./console.css', import.meta.url), type: 'text/css; charset=utf-8' },
+};
 
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -54,9 +57,10 @@ export async function startConsoleServer(opts: {
           res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS });
           return res.end(page);
         }
-        if (url.pathname === '/console.js') {
-          res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', ...SECURITY_HEADERS });
-          return res.end(readFileSync(SCRIPT));
+        const asset = ASSETS[url.pathname];
+        if (asset) {
+          res.writeHead(200, { 'content-type': asset.type, ...SECURITY_HEADERS });
+          return res.end(readFileSync(asset.file));
         }
         return json(res, 404, { error: 'not-found' });
       }
