@@ -56,7 +56,7 @@ export function problemOf(program: Command, line: string): string | undefined {
     '-h',
     ...(command.options.some((o) => o.long === '--no-color') ? [] : ['--color']),
   ]);
-  for (const token of tokens.slice(i)) {
+  for (const token of tokens.slice(i).map((t) => t.replace(/^\[+|\]+$/g, ''))) {
     if (!token.startsWith('-') || token === '--') continue;
     const flag = token.split('=')[0] as string;
     if (!known.has(flag)) return `'${command.name()}' has no option ${flag}: ${line}`;
