@@ -52,15 +52,15 @@ export function parseSandboxLog(text: string, eventId: string): EventLogLine[] {
     .split('\n')
     .filter((line) => line.split(' ').includes(token))
     .map((line) => {
+      // `<at> [<fn>] <LEVEL> <message> key=value key=value…`; a value may contain spaces.
       const [at = '', , , ...rest] = line.split(' ');
-      const words = rest.filter((w) => w !== '');
-      const firstField = words.findIndex((w) => /^[A-Za-z]+=/.test(w));
-      const message = (firstField < 0 ? words : words.slice(0, firstField)).join(' ');
+      const text = rest.join(' ').trim();
+      const firstField = text.search(/(^|\s)[A-Za-z]+=/);
+      const message = (firstField < 0 ? text : text.slice(0, firstField)).trim();
       const fields = Object.fromEntries(
-        (firstField < 0 ? [] : words.slice(firstField))
-          .map((w) => /^([A-Za-z]+)=(.*)$/.exec(w))
-          .filter((m): m is RegExpExecArray => m !== null)
-          .map((m) => [m[1] as string, m[2] as string]),
+        [
+          ...(firstField < 0 ? '' : text.slice(firstField)).matchAll(/([A-Za-z]+)=(.*?)(?=\s+[A-Za-z]+=|$)/g),
+        ].map((m) => [m[1] as string, m[2] as string]),
       );
       return { at, message, fields };
     });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { tableKeys } from '../../functions/shared/contract.js';
 import { envelopeAttributes, failureAttributes } from '../../functions/shared/message.js';
 import { decodeMessage, groupByEvent } from '../../ops/dlq.js';
+import { parseSandboxLog } from '../../ops/event-log.js';
 import { matches, parseTime, statusMatcher, validateFilter } from '../../ops/filter.js';
 import { idempotencyRecordId } from '../../ops/records.js';
 import { redriveCommand } from '../../ops/redrive.js';
@@ -123,5 +124,27 @@ describe('idempotency record id', () => {
     });
     // Assess
     expect(idempotencyRecordId('acme-orders', 'evt_1')).toBe(theirs);
+  });
+});
+
+describe('sandbox log lines', () => {
+  it('are found by exact event id, with values that contain spaces', () => {
+    const log = [
+      '2026-11-30T14:56:08.361Z [acme-orders-ingest] INFO  webhook accepted schemaVersion=v1 eventId=evt_1',
+      '2026-11-30T14:56:09.220Z [acme-orders-transformer] WARN  event dead-lettered eventId=evt_1 reason=target-rejected: 400 Bad Request status=400',
+      '2026-11-30T14:56:09.300Z [acme-orders-transformer] INFO  event delivered eventId=evt_10 status=201',
+    ].join('\n');
+    expect(parseSandboxLog(log, 'evt_1')).toEqual([
+      {
+        at: '2026-11-30T14:56:08.361Z',
+        message: 'webhook accepted',
+        fields: { schemaVersion: 'v1', eventId: 'evt_1' },
+      },
+      {
+        at: '2026-11-30T14:56:09.220Z',
+        message: 'event dead-lettered',
+        fields: { eventId: 'evt_1', reason: 'target-rejected: 400 Bad Request', status: '400' },
+      },
+    ]);
   });
 });
