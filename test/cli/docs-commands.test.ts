@@ -10,7 +10,7 @@ import { buildProgram } from '../../ops/cli.js';
 import { ROOT } from './support.js';
 
 /** The `hookyard …` invocations in inline code spans and fenced code blocks of a Markdown text. */
-export function hookyardLines(markdown: string): string[] {
+function hookyardLines(markdown: string): string[] {
   const snippets: string[] = [];
   let fenced = false;
   for (const line of markdown.split('\n')) {
@@ -35,7 +35,7 @@ export function hookyardLines(markdown: string): string[] {
 }
 
 /** Why a command line would fail in the CLI, or undefined when commander knows its command and flags. */
-export function problemOf(program: Command, line: string): string | undefined {
+function problemOf(program: Command, line: string): string | undefined {
   const tokens = line.split(/\s+/).slice(1);
   let command = program;
   const globals = new Set(program.options.flatMap((o) => [o.long, o.short]).filter(Boolean));
