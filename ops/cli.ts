@@ -164,7 +164,7 @@ async function dev(options: { fresh: boolean; port?: number; verbose: boolean },
     log: teeSandboxLog(stateDir, (line) => console.log(line)),
   });
   const info = readSandboxInfo(stateDir);
-  const rel = (path: string) => relative(process.cwd(), path) || path;
+  const rel = shortPath;
   const lines = [
     '',
     `Hookyard sandbox is running: stack ${sandbox.plan.stackName}, ${sandbox.plan.functions.length} functions, ${sandbox.plan.queues.length} queues, ${sandbox.plan.alarms.length} alarms`,
@@ -181,9 +181,7 @@ async function dev(options: { fresh: boolean; port?: number; verbose: boolean },
     '    here: deliveries, failures, dead letters and alarms, one line each (--verbose for everything)',
     `    console: ${info?.consoleUrl ?? 'not running'}`,
     '    npx hookyard status · npx hookyard dlq ls <integration> · npx hookyard trace <event id>',
-    ...(sandbox.sampleTarget
-      ? [`    sample target ${sandbox.sampleTarget.url} (its /_admin routes need the token in sandbox.json)`]
-      : []),
+    ...(sandbox.sampleTarget ? [`    sample target: ${sandbox.sampleTarget.url}`] : []),
     '',
     `  Emulators: SQS ${sandbox.sqsEndpoint} · DynamoDB ${sandbox.dynamoEndpoint} · Secrets Manager ${sandbox.secretsEndpoint}${info?.endpoints.cloudwatch ? ` · CloudWatch ${info.endpoints.cloudwatch}` : ''}`,
     `  State persists in ${rel(stateDir)} (npm start -- --fresh starts empty). Own secrets: edit ${rel(sandbox.secretsFile)} and restart.`,

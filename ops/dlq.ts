@@ -115,19 +115,27 @@ export async function receiveAll(
 ): Promise<Peeked> {
   const messages: Message[] = [];
   const max = options.max ?? 10_000;
+  let confirmed = false;
   while (messages.length < max) {
     const out = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: Math.min(10, max - messages.length),
         VisibilityTimeout: options.holdSeconds,
-        WaitTimeSeconds: options.waitSeconds ?? 0,
+        WaitTimeSeconds: confirmed ? 1 : (options.waitSeconds ?? 0),
         MessageAttributeNames: ['All'],
         MessageSystemAttributeNames: ['All'],
       }),
     );
     const got = out.Messages ?? [];
-    if (got.length === 0) break;
+    if (got.length === 0) {
+      // A short-poll receive samples only some SQS servers and may come back empty while messages
+      // remain: confirm with one long poll, which asks them all.
+      if (confirmed) break;
+      confirmed = true;
+      continue;
+    }
+    confirmed = false;
     messages.push(...got);
   }
   return { messages, release: () => releaseMessages(sqs, queueUrl, messages) };

@@ -160,15 +160,21 @@ async function selective(
   let interrupted = false;
   const minGapMs = options.ratePerSecond ? 1000 / options.ratePerSecond : 0;
   let lastSend = 0;
+  let seenAgain = 0;
 
   try {
     while (!options.signal?.aborted) {
       const page = await receiveAll(sqs, dlqUrl, { holdSeconds, max: 10 });
       const fresh = page.messages.filter((m) => !seen.has(m.MessageId ?? ''));
-      if (page.messages.length === 0 || fresh.length === 0) {
-        keptBack.push(...page.messages.filter((m) => seen.has(m.MessageId ?? '')));
-        break;
+      if (page.messages.length === 0) break;
+      if (fresh.length === 0) {
+        // Messages kept back earlier came round again (their hold ran out): let them go at once and
+        // look further, but not for ever.
+        await releaseMessages(sqs, dlqUrl, page.messages).catch(() => undefined);
+        if (++seenAgain >= 3) break;
+        continue;
       }
+      seenAgain = 0;
       const decoded = await decodeAll(fresh, lookup);
       for (const [i, message] of fresh.entries()) {
         seen.add(message.MessageId ?? '');
