@@ -106,7 +106,8 @@ export interface Peeked {
 
 /**
  * Receives every message of a queue once, each hidden for `holdSeconds` (a message is never received
- * twice in one scan while hidden). Stops at `max` messages or when a receive comes back empty.
+ * twice in one scan while hidden; if the hold runs out first, the scan stops at the first message it
+ * sees again). Stops at `max` messages or when a receive, confirmed by a long poll, comes back empty.
  */
 export async function receiveAll(
   sqs: SQSClient,
@@ -116,6 +117,9 @@ export async function receiveAll(
   const messages: Message[] = [];
   const max = options.max ?? 10_000;
   let confirmed = false;
+  const ids = new Set<string>();
+  /** Second receipts of a message: released too (their handles are the live ones). */
+  const stale: Message[] = [];
   while (messages.length < max) {
     const out = await sqs.send(
       new ReceiveMessageCommand({
@@ -136,9 +140,16 @@ export async function receiveAll(
       continue;
     }
     confirmed = false;
-    messages.push(...got);
+    const fresh = got.filter((m) => !ids.has(m.MessageId ?? ''));
+    for (const m of fresh) ids.add(m.MessageId ?? '');
+    messages.push(...fresh);
+    // A message seen twice came round again (the hold ran out): the scan has gone through the queue.
+    if (fresh.length < got.length) {
+      stale.push(...got.filter((m) => !fresh.includes(m)));
+      break;
+    }
   }
-  return { messages, release: () => releaseMessages(sqs, queueUrl, messages) };
+  return { messages, release: () => releaseMessages(sqs, queueUrl, [...messages, ...stale]) };
 }
 
 /** Makes held messages visible again at once (batches of 10; a message already gone is fine). */
