@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AlarmWatcher, MetricStore } from './alarms.js';
 import { type LocalCredentials, localClientConfig, localCredentials, newLocalToken } from './aws-local.js';
+import { localOnCall } from './console/index.js';
 import { integrationView } from './integration-view.js';
 import type { SampleTarget } from './sample-target/index.js';
 import { removeSandboxInfo, type SandboxInfo, writeSandboxInfo } from './sandbox-info.js';
@@ -232,7 +233,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       adminToken: token,
       sampleTargetUrl: sample.target?.url,
     });
-    for (const extension of options.extensions ?? []) {
+    // The on-call side (local CloudWatch + console) always runs: `hookyard` and the console need it.
+    for (const extension of [localOnCall(), ...(options.extensions ?? [])]) {
       const added = await extension({
         info,
         plan,

@@ -18,10 +18,10 @@ const circuits = new CircuitStore(dynamodb, table, integration);
 
 async function checkCircuit() {
   const now = Date.now();
-  const circuit = await circuits.read();
+  const [circuit, paused] = await Promise.all([circuits.read(), circuits.readPause()]);
   const mapping = await lambda.send(new GetEventSourceMappingCommand({ UUID: eventSourceMappingId }));
   const enabled = mapping.State === 'Enabled' || mapping.State === 'Enabling' || mapping.State === 'Updating';
-  const action = breakerAction(circuit, enabled, now);
+  const action = breakerAction(circuit, enabled, now, paused);
 
   if (action.halfOpen && (await circuits.halfOpen(circuit))) {
     logger.info(MILESTONES.circuitHalfOpen, {
@@ -36,11 +36,16 @@ async function checkCircuit() {
         Enabled: action.eventSource === 'enable',
       }),
     );
-    logger.warn(`event source mapping ${action.eventSource}d`, { integration, circuit: circuit.state });
+    logger.warn(`event source mapping ${action.eventSource}d`, {
+      integration,
+      circuit: circuit.state,
+      paused: Boolean(paused),
+    });
   }
   const open = circuit.state === 'open' && !action.halfOpen;
   countMetric('circuitOpen', open ? 1 : 0);
   return {
+    paused: Boolean(paused),
     circuit: action.halfOpen ? 'half-open' : circuit.state,
     eventSource: action.eventSource ?? 'unchanged',
   };

@@ -4,7 +4,13 @@
  * function stops the event source mapping while it is open, and half-opens it when the open
  * period ends; the next transformer success closes it, a failure opens it again for twice as long.
  */
-import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { tableKeys } from './contract.js';
 
 export type CircuitState = 'closed' | 'open' | 'half-open';
@@ -26,6 +32,12 @@ export interface CircuitTiming {
   readonly maxOpenMs: number;
 }
 
+/** On-call's pause (`hookyard pause`): who paused the integration and when. */
+export interface PauseRecord {
+  readonly pausedAt: string;
+  readonly pausedBy: string;
+}
+
 /** Open for the base period the first time; after a failed half-open probe, twice the last period (capped). */
 export function nextOpenMs(current: CircuitRecord, timing: CircuitTiming): number {
   return current.state === 'half-open' && current.openMs > 0
@@ -39,11 +51,17 @@ export interface BreakerAction {
   readonly eventSource?: 'enable' | 'disable';
 }
 
+/**
+ * A paused integration stays stopped whatever the circuit says: on-call paused it, only on-call
+ * resumes it (an open period ending must not silently start consumption again).
+ */
 export function breakerAction(
   circuit: CircuitRecord,
   eventSourceEnabled: boolean,
   now: number,
+  paused: PauseRecord | undefined = undefined,
 ): BreakerAction {
+  if (paused) return { halfOpen: false, eventSource: eventSourceEnabled ? 'disable' : undefined };
   if (circuit.state === 'open') {
     if (now >= circuit.openUntil)
       return { halfOpen: true, eventSource: eventSourceEnabled ? undefined : 'enable' };
@@ -69,6 +87,7 @@ function fromItem(item: Item): CircuitRecord {
 
 export class CircuitStore {
   private readonly key: { id: { S: string } };
+  private readonly pauseKey: { id: { S: string } };
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -76,6 +95,28 @@ export class CircuitStore {
     integration: string,
   ) {
     this.key = { id: { S: tableKeys(integration).circuit } };
+    this.pauseKey = { id: { S: tableKeys(integration).paused } };
+  }
+
+  async readPause(): Promise<PauseRecord | undefined> {
+    const out = await this.client.send(
+      new GetItemCommand({ TableName: this.tableName, Key: this.pauseKey, ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    return { pausedAt: out.Item.pausedAt?.S ?? '', pausedBy: out.Item.pausedBy?.S ?? '' };
+  }
+
+  async pause(pause: PauseRecord): Promise<void> {
+    await this.client.send(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: { ...this.pauseKey, pausedAt: { S: pause.pausedAt }, pausedBy: { S: pause.pausedBy } },
+      }),
+    );
+  }
+
+  async unpause(): Promise<void> {
+    await this.client.send(new DeleteItemCommand({ TableName: this.tableName, Key: this.pauseKey }));
   }
 
   async read(): Promise<CircuitRecord> {

@@ -424,6 +424,12 @@ export function tableKeys(integration: string) {
     failure: (eventId: string) => `${failure}${eventId}`,
     /** The shared circuit state. */
     circuit: `${circuit}circuit`,
+    /**
+     * Set while on-call has paused the integration (`hookyard pause`): the breaker never re-enables
+     * the event source mapping while it exists. Under the circuit prefix, so the breaker's leading
+     * key already covers it.
+     */
+    paused: `${circuit}paused`,
     /** Leading keys per function, for IAM. */
     leadingKeys: {
       transformer: [`${idempotency}#`, failure, circuit],

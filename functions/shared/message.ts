@@ -105,6 +105,31 @@ export function failureAttributes(
   return attrs;
 }
 
+/** The attributes `failureAttributes` adds to the envelope's (a redriven message starts without them). */
+export const FAILURE_ATTRIBUTE_NAMES: readonly string[] = [
+  ATTR.errorClass,
+  ATTR.errorReason,
+  ATTR.httpStatus,
+  ATTR.failure,
+];
+
+/** The `failure` attribute of a dead-lettered message (on-call tools read it), or undefined. */
+export function readFailureHistory(value: string | undefined): FailureHistory | undefined {
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as Partial<FailureHistory>;
+    return typeof parsed.attempts === 'number'
+      ? {
+          attempts: parsed.attempts,
+          firstFailureAt: String(parsed.firstFailureAt ?? ''),
+          lastFailureAt: String(parsed.lastFailureAt ?? ''),
+        }
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Characters SQS refuses in attribute values: anything outside #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD
  * #x10000–#x10FFFF. With the `u` flag a lone surrogate is one code point, outside every range.

@@ -44,3 +44,25 @@ describe('breakerAction', () => {
     expect(breakerAction(CLOSED, false, now)).toEqual({ halfOpen: false });
   });
 });
+
+describe('breakerAction for a paused integration', () => {
+  const now = 1_000_000;
+  const paused = { pausedAt: '2026-11-30T03:00:00.000Z', pausedBy: 'on-call' };
+
+  it('never enables a paused mapping when the open period is over', () => {
+    expect(breakerAction(open(now - 5), false, now, paused)).toEqual({
+      halfOpen: false,
+      eventSource: undefined,
+    });
+  });
+
+  it('never enables a paused mapping for a half-open probe', () => {
+    const halfOpen: CircuitRecord = { state: 'half-open', openUntil: now - 1, openMs: 60_000, trips: 1 };
+    expect(breakerAction(halfOpen, false, now, paused).eventSource).toBeUndefined();
+  });
+
+  it('disables a paused mapping that someone enabled, whatever the circuit', () => {
+    expect(breakerAction(CLOSED, true, now, paused)).toEqual({ halfOpen: false, eventSource: 'disable' });
+    expect(breakerAction(open(now + 1), true, now, paused).eventSource).toBe('disable');
+  });
+});

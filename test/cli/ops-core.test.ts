@@ -1,0 +1,150 @@
+/** The pure parts of the on-call core: filters, decoding and grouping of DLQ messages, record keys. */
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Message } from '@aws-sdk/client-sqs';
+import { describe, expect, it } from 'vitest';
+import { tableKeys } from '../../functions/shared/contract.js';
+import { envelopeAttributes, failureAttributes } from '../../functions/shared/message.js';
+import { decodeMessage, groupByEvent } from '../../ops/dlq.js';
+import { parseSandboxLog } from '../../ops/event-log.js';
+import { matches, parseTime, statusMatcher, validateFilter } from '../../ops/filter.js';
+import { idempotencyRecordId } from '../../ops/records.js';
+import { redriveCommand } from '../../ops/redrive.js';
+
+const envelope = {
+  integration: 'acme-orders',
+  eventId: 'evt_1',
+  receivedAt: '2026-11-30T03:00:00.000Z',
+  schemaVersion: 'v1',
+};
+const failure = {
+  errorClass: 'permanent' as const,
+  reason: 'target-rejected: 422 Unprocessable',
+  status: 422,
+  attempts: 1,
+  firstFailureAt: '2026-11-30T03:00:01.000Z',
+  lastFailureAt: '2026-11-30T03:00:02.000Z',
+};
+
+function message(id: string, attributes = failureAttributes(envelope, failure)): Message {
+  return {
+    MessageId: id,
+    ReceiptHandle: `rh-${id}`,
+    Body: JSON.stringify({ type: 'order.created', data: {} }),
+    Attributes: { SentTimestamp: String(Date.parse('2026-11-30T03:00:03Z')) },
+    MessageAttributes: Object.fromEntries(
+      Object.entries(attributes).map(([k, v]) => [k, { DataType: v.DataType, StringValue: v.StringValue }]),
+    ),
+  };
+}
+
+describe('DLQ messages', () => {
+  it('decode the failure attributes the transformer writes', () => {
+    expect(decodeMessage(message('m1'))).toMatchObject({
+      eventId: 'evt_1',
+      eventType: 'order.created',
+      errorClass: 'permanent',
+      reason: 'target-rejected: 422 Unprocessable',
+      httpStatus: 422,
+      attempts: 1,
+      lastFailureAt: '2026-11-30T03:00:02.000Z',
+      source: 'attributes',
+    });
+  });
+
+  it('take the failure record when SQS moved the message (no failure attributes)', () => {
+    const moved = message('m2', envelopeAttributes(envelope));
+    const record = { ...failure, errorClass: 'transient' as const, status: 503, receives: 5 };
+    expect(decodeMessage(moved, record)).toMatchObject({
+      source: 'failure-record',
+      httpStatus: 503,
+      receives: 5,
+    });
+    expect(decodeMessage(moved).source).toBe('unknown');
+    expect(decodeMessage(moved).reason).toBeUndefined();
+  });
+
+  it('group copies of one event into one row with a count', () => {
+    const groups = groupByEvent([decodeMessage(message('m1')), decodeMessage(message('m2'))]);
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({ eventId: 'evt_1', count: 2, messageIds: ['m1', 'm2'] });
+  });
+
+  it('go back to the source queue with their envelope and without the failure attributes', () => {
+    const input = redriveCommand('https://queue', message('m1')).input;
+    expect(Object.keys(input.MessageAttributes ?? {}).sort()).toEqual(
+      ['event-id', 'integration', 'received-at', 'schema-version'].sort(),
+    );
+    expect(input.MessageBody).toBe(message('m1').Body);
+  });
+});
+
+describe('redrive filters', () => {
+  const m = decodeMessage(message('m1'));
+  const now = Date.parse('2026-11-30T04:00:00Z');
+
+  it('match on every filter given', () => {
+    expect(matches(m, {})).toBe(true);
+    expect(matches(m, { status: '4xx', reason: 'TARGET-REJECTED', errorClass: 'permanent' })).toBe(true);
+    expect(matches(m, { status: '5xx' })).toBe(false);
+    expect(matches(m, { status: '429,422' })).toBe(true);
+    expect(matches(m, { eventTypes: ['order.updated'] })).toBe(false);
+    expect(matches(m, { ids: ['evt_2'] })).toBe(false);
+    expect(matches(m, { since: parseTime('2h', now, '--since') })).toBe(true);
+    expect(matches(m, { since: parseTime('30m', now, '--since') })).toBe(false);
+    expect(matches(m, { until: parseTime('2026-11-30T03:00:00Z', now, '--until') })).toBe(false);
+  });
+
+  it('fails when a filter value makes no sense', () => {
+    expect(() => statusMatcher('7xx')).toThrow('--status');
+    expect(() => parseTime('yesterday', now, '--since')).toThrow('--since');
+    expect(() => validateFilter({ errorClass: 'fatal' })).toThrow('--error-class');
+    expect(() => validateFilter({ since: new Date(now), until: new Date(now - 1) })).toThrow('after');
+  });
+});
+
+describe('idempotency record id', () => {
+  it('is the key Powertools itself computes for the event', () => {
+    // Prepare: the transformer's persistence layer settings
+    const layer = new DynamoDBPersistenceLayer({
+      tableName: 't',
+      awsSdkV3Client: new DynamoDBClient({ region: 'us-east-1' }),
+    });
+    layer.configure({
+      config: new IdempotencyConfig({ eventKeyJmesPath: 'eventId' }),
+      keyPrefix: tableKeys('acme-orders').idempotencyPrefix,
+    });
+    // Act
+    const theirs = (
+      layer as unknown as { getHashedIdempotencyKey(data: unknown): string }
+    ).getHashedIdempotencyKey({
+      eventId: 'evt_1',
+      body: '{}',
+    });
+    // Assess
+    expect(idempotencyRecordId('acme-orders', 'evt_1')).toBe(theirs);
+  });
+});
+
+describe('sandbox log lines', () => {
+  it('are found by exact event id, with values that contain spaces', () => {
+    const log = [
+      '2026-11-30T14:56:08.361Z [acme-orders-ingest] INFO  webhook accepted schemaVersion=v1 eventId=evt_1',
+      '2026-11-30T14:56:09.220Z [acme-orders-transformer] WARN  event dead-lettered eventId=evt_1 reason=target-rejected: 400 Bad Request status=400',
+      '2026-11-30T14:56:09.300Z [acme-orders-transformer] INFO  event delivered eventId=evt_10 status=201',
+    ].join('\n');
+    expect(parseSandboxLog(log, 'evt_1')).toEqual([
+      {
+        at: '2026-11-30T14:56:08.361Z',
+        message: 'webhook accepted',
+        fields: { schemaVersion: 'v1', eventId: 'evt_1' },
+      },
+      {
+        at: '2026-11-30T14:56:09.220Z',
+        message: 'event dead-lettered',
+        fields: { eventId: 'evt_1', reason: 'target-rejected: 400 Bad Request', status: '400' },
+      },
+    ]);
+  });
+});
