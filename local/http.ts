@@ -78,9 +78,14 @@ const single = (value: string | string[] | undefined): string | undefined =>
 
 /** The refusal for a request that does not come from this machine's own loopback origin, if any. */
 export function untrustedRequestRefusal(
-  req: Pick<IncomingMessage, 'headers' | 'socket'>,
+  req: Pick<IncomingMessage, 'headers' | 'socket'> & { readonly url?: string },
   rules: LocalAccessRules = {},
 ): Refusal | undefined {
+  // A target such as `//` or `/%E0` makes `new URL`/`decodeURIComponent` throw in a handler, and one
+  // throw in a listener would take the whole sandbox process down: refuse it here, first.
+  if (!isValidRequestTarget(req.url)) {
+    return { status: 400, code: 'BadRequestTarget', message: 'the request target is not a valid path' };
+  }
   const port = req.socket.localPort;
   const own = LOOPBACK_NAMES.map((name) => `${name}:${port}`);
   const host = single(req.headers.host)?.toLowerCase();
@@ -103,6 +108,15 @@ export function untrustedRequestRefusal(
     };
   }
   return undefined;
+}
+
+function isValidRequestTarget(target: string | undefined): boolean {
+  try {
+    decodeURIComponent(new URL(target ?? '/', 'http://localhost').pathname);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function isCrossSite(fetchSite: string | undefined): boolean {

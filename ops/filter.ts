@@ -49,6 +49,19 @@ export function parseTime(text: string, now: number, flag: string): Date {
 }
 
 export function validateFilter(f: RedriveFilter): void {
+  // A flag given with nothing in it (`--ids "$EMPTY"`) must not widen a selective redrive to everything.
+  const given: [string, string | readonly string[] | undefined][] = [
+    ['--event-type', f.eventTypes],
+    ['--reason', f.reason],
+    ['--error-class', f.errorClass],
+    ['--status', f.status],
+    ['--ids', f.ids],
+  ];
+  for (const [flag, value] of given) {
+    const empty = typeof value === 'string' ? value.trim() === '' : value !== undefined && value.length === 0;
+    if (empty)
+      throw new OpsError(`${flag} is empty: leave it out to redrive everything, or give a value`, 'usage');
+  }
   if (f.status) statusMatcher(f.status);
   if (f.errorClass && !['permanent', 'transient'].includes(f.errorClass))
     throw new OpsError(`--error-class '${f.errorClass}': use permanent or transient`, 'usage');

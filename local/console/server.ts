@@ -48,12 +48,13 @@ export async function startConsoleServer(opts: {
   info: () => SandboxInfo;
 }): Promise<{ url: string; stop(): Promise<void> }> {
   const server = createServer(async (req, res) => {
+    const untrusted = untrustedRequestRefusal(req);
+    if (untrusted) return json(res, untrusted.status, { error: untrusted.code, message: untrusted.message });
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const isApi = url.pathname.startsWith('/api/');
     const info = opts.info();
     // The page itself is readable only same-origin; every API call also needs the per-run token.
-    const refused =
-      untrustedRequestRefusal(req) ?? (isApi ? adminTokenRefusal(req, info.adminToken) : undefined);
+    const refused = isApi ? adminTokenRefusal(req, info.adminToken) : undefined;
     if (refused) return json(res, refused.status, { error: refused.code, message: refused.message });
     try {
       if (!isApi) {

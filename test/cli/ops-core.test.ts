@@ -104,6 +104,24 @@ describe('redrive filters', () => {
   });
 });
 
+describe('redrive filters given empty', () => {
+  // `--ids "$IDS"` with an empty variable once meant "no filter": a redrive of the whole DLQ.
+  it.each([
+    ['--ids', { ids: [] }],
+    ['--event-type', { eventTypes: [] }],
+    ['--reason', { reason: '' }],
+    ['--reason', { reason: '  ' }],
+    ['--error-class', { errorClass: '' }],
+    ['--status', { status: '' }],
+  ])('are a usage error (%s), never "redrive everything"', (flag, filter) => {
+    expect(() => validateFilter(filter)).toThrow(`${flag} is empty`);
+  });
+
+  it('leave an absent filter alone', () => {
+    expect(() => validateFilter({})).not.toThrow();
+  });
+});
+
 describe('idempotency record id', () => {
   it('is the key Powertools itself computes for the event', () => {
     // Prepare: the transformer's persistence layer settings

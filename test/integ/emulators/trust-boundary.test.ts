@@ -103,6 +103,25 @@ describe('the local trust boundary', () => {
     }
   });
 
+  it('answers 400 JSON to a request target no URL parser takes, and keeps serving', async () => {
+    // `new URL('//', base)` and `decodeURIComponent('%E0')` throw: once, in a listener, that ended
+    // the whole sandbox process.
+    const all = await endpoints();
+    for (const [name, e] of Object.entries(all)) {
+      const before = (await send(e)).status;
+      for (const path of ['//', '///', '/\\', '//@', '/%E0']) {
+        const answer = await rawRequest(`${e.url}${path}`, { method: e.method, headers: e.headers });
+        expect([name, path, answer.status]).toEqual([name, path, 400]);
+        // Ours say BadRequestTarget; fauxqs's Fastify router refuses some of these itself, also as JSON.
+        expect(JSON.parse(answer.body)).toMatchObject({
+          error: expect.stringMatching(/BadRequestTarget|Bad Request/),
+        });
+      }
+      // Still up, answering a trusted caller as before.
+      expect([name, (await send(e)).status]).toEqual([name, before]);
+    }
+  });
+
   it('fails with 421 JSON when Host is not a loopback name with the port (DNS rebinding)', async () => {
     const all = await endpoints();
     for (const [name, e] of Object.entries(all)) {
