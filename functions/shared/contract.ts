@@ -62,6 +62,8 @@ export interface DeliverySettings {
   readonly maxConcurrency: number;
   readonly retryableStatuses: readonly number[];
   readonly maxAttemptsPerReceive: number;
+  /** The source queue's maxReceiveCount (the transformer keeps a waiting duplicate out of the DLQ). */
+  readonly maxReceiveCount: number;
   readonly backoff: { readonly baseMs: number; readonly capMs: number };
   readonly redelivery: { readonly baseSeconds: number; readonly capSeconds: number };
   readonly circuit: {
@@ -102,6 +104,7 @@ export function deliverySettingsOf(i: ResolvedIntegration): DeliverySettings {
     maxConcurrency: i.delivery.maxConcurrency,
     retryableStatuses: [...i.target.retryableStatuses],
     maxAttemptsPerReceive: i.delivery.maxAttemptsPerReceive,
+    maxReceiveCount: i.delivery.maxReceiveCount,
     backoff: { baseMs: i.delivery.backoffBaseMs, capMs: i.delivery.backoffCapMs },
     redelivery: {
       baseSeconds: i.delivery.redeliveryBaseSeconds,
@@ -320,6 +323,7 @@ function deliverySettingsProblems(value: unknown): string[] {
   num('rateLimitPerSecond', v.rateLimitPerSecond, 0.001);
   num('maxConcurrency', v.maxConcurrency, 1);
   num('maxAttemptsPerReceive', v.maxAttemptsPerReceive, 1);
+  num('maxReceiveCount', v.maxReceiveCount, 1);
   if (!Array.isArray(v.retryableStatuses) || !v.retryableStatuses.every((s) => Number.isInteger(s)))
     problems.push('retryableStatuses must be a list of status codes');
   const group = (name: string, keys: string[]) => {
@@ -359,8 +363,10 @@ export const METRICS = {
   duplicatesSkipped: { name: 'DuplicatesSkipped', emittedBy: 'transformer', dimensions: [] },
   /** A second message for an event already delivered or in flight, but with another body: dead-lettered. */
   conflictingPayloads: { name: 'ConflictingPayloads', emittedBy: 'transformer', dimensions: [] },
-  /** A twin of an event whose delivery was in flight, acknowledged: the original message still carries it. */
-  twinsRetired: { name: 'TwinsRetired', emittedBy: 'transformer', dimensions: [] },
+  /** A receive of an event whose delivery is in flight elsewhere, handed back until that delivery ends. */
+  twinsDeferred: { name: 'TwinsDeferred', emittedBy: 'transformer', dimensions: [] },
+  /** Such a receive on its last allowed receive: a delayed copy queued, so it never dead-letters unexplained. */
+  twinsRequeued: { name: 'TwinsRequeued', emittedBy: 'transformer', dimensions: [] },
   recordsHeldBack: { name: 'RecordsHeldBack', emittedBy: 'transformer', dimensions: [] },
   circuitOpened: { name: 'CircuitOpened', emittedBy: 'transformer', dimensions: [] },
   /** 1 while the circuit is open, else 0; published by every breaker check. */
@@ -401,7 +407,8 @@ export const MILESTONES = {
   webhookRejected: 'webhook rejected',
   eventDelivered: 'event delivered',
   duplicateSkipped: 'duplicate skipped',
-  twinRetired: 'twin retired: the message in flight carries the event',
+  twinDeferred: 'duplicate in flight elsewhere: handed back until that delivery ends',
+  twinRequeued: 'duplicate in flight elsewhere on its last receive: a delayed copy queued',
   eventDeadLettered: 'event dead-lettered',
   circuitHalfOpen: 'circuit half-open: probing the target with live traffic',
   circuitClosed: 'circuit closed: the target answers again',

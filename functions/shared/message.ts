@@ -44,6 +44,16 @@ export function envelopeAttributes(envelope: EventEnvelope): Record<string, Mess
   };
 }
 
+/** A received record's message attributes, as SendMessage takes them (to queue a copy of it). */
+export function attributesOfRecord(record: SQSRecord): Record<string, MessageAttributeValue> {
+  return Object.fromEntries(
+    Object.entries(record.messageAttributes).map(([name, a]) => [
+      name,
+      { DataType: a.dataType, StringValue: a.stringValue },
+    ]),
+  );
+}
+
 /** The envelope of a received record, or the name of the first attribute that is missing. */
 export function readEnvelope(record: SQSRecord): EventEnvelope | { readonly missing: string } {
   const get = (name: string) => record.messageAttributes[name]?.stringValue;

@@ -26,8 +26,6 @@ export type Happened =
       readonly error: unknown;
       /** The target answered 2xx before the error (saving the completed record failed). */
       readonly sent: boolean;
-      /** Another record of this batch with the same SQS message id is being handled right now. */
-      readonly sameMessageInFlight?: boolean;
     }
   /** The shared circuit was open when the batch arrived: nothing was attempted. */
   | { readonly kind: 'circuit-open'; readonly openUntil: number };
@@ -40,10 +38,17 @@ export interface OutcomeInput {
   readonly circuitOpenUntil?: number;
   readonly now: number;
   readonly redelivery: RedeliveryBackoff;
+  /** The queue's maxReceiveCount: one more failed receive past it and SQS moves the message. */
+  readonly maxReceiveCount: number;
 }
 
 export type Outcome = (
-  | { readonly action: 'acknowledge'; readonly as: 'delivered' | 'duplicate' | 'twin-retired' }
+  | { readonly action: 'acknowledge'; readonly as: 'delivered' | 'duplicate' }
+  /**
+   * Send a copy of the message to its queue, delayed by `afterSeconds`, then count the record as
+   * handled: the event is kept whichever message is in flight, and never reaches the DLQ unexplained.
+   */
+  | { readonly action: 'requeue'; readonly afterSeconds: number }
   /** Straight to the DLQ with the reason; the record is then handled. */
   | { readonly action: 'dead-letter'; readonly error: PermanentDeliveryError }
   /** Fail the record; SQS hands it out again after `afterSeconds`. */
@@ -63,8 +68,8 @@ export type Outcome = (
   readonly unrecorded?: boolean;
 };
 
-/** A same-message duplicate (one SQS message received twice) comes back this soon. */
-const SAME_MESSAGE_RETRY_SECONDS = 2;
+/** How long to wait for an in-progress record whose expiry is unknown (the default function timeout). */
+const IN_PROGRESS_FALLBACK_SECONDS = 30;
 
 export function decideOutcome({
   happened,
@@ -72,6 +77,7 @@ export function decideOutcome({
   circuitOpenUntil,
   now,
   redelivery,
+  maxReceiveCount,
 }: OutcomeInput): Outcome {
   switch (happened.kind) {
     case 'sent':
@@ -85,16 +91,13 @@ export function decideOutcome({
         metrics: ['recordsHeldBack'],
       };
     case 'failed':
-      return decideFailure(happened, receives, circuitOpenUntil, now, redelivery);
+      return decideFailure(happened, { receives, circuitOpenUntil, now, redelivery, maxReceiveCount });
   }
 }
 
 function decideFailure(
-  { error, sent, sameMessageInFlight }: Extract<Happened, { kind: 'failed' }>,
-  receives: number,
-  circuitOpenUntil: number | undefined,
-  now: number,
-  redelivery: RedeliveryBackoff,
+  { error, sent }: Extract<Happened, { kind: 'failed' }>,
+  { receives, circuitOpenUntil, now, redelivery, maxReceiveCount }: Omit<OutcomeInput, 'happened'>,
 ): Outcome {
   // The target has it: the record could not be completed (the idempotency record stays in progress
   // until it expires), but retrying would only POST again.
@@ -116,18 +119,14 @@ function decideFailure(
     };
   }
   if (error instanceof IdempotencyAlreadyInProgressError) {
-    // Another message carries the same event and is being delivered: it stays in the queue until it
-    // is delivered or dead-lettered with its reason, so this twin can go. A second receive of the
-    // *same* message must not: deleting it would delete the one in flight.
-    if (sameMessageInFlight)
-      return {
-        action: 'retry',
-        afterSeconds: SAME_MESSAGE_RETRY_SECONDS,
-        error,
-        recordFailure: false,
-        metrics: [],
-      };
-    return { action: 'acknowledge', as: 'twin-retired', metrics: ['twinsRetired'] };
+    // Another receive is delivering this event: a twin (another message, same key) or this very
+    // message handed out twice by SQS — nothing here tells which, so deleting it could delete the
+    // one in flight. Come back once that delivery has ended (completed: a duplicate; failed: ours).
+    const afterSeconds = inProgressWaitSeconds(error, now);
+    if (receives < maxReceiveCount)
+      return { action: 'retry', afterSeconds, error, recordFailure: false, metrics: ['twinsDeferred'] };
+    // One more failed receive would move it to the DLQ with no reason: keep a delayed copy instead.
+    return { action: 'requeue', afterSeconds, metrics: ['twinsRequeued'] };
   }
   const afterSeconds =
     circuitOpenUntil !== undefined
@@ -135,6 +134,16 @@ function decideFailure(
       : visibilityTimeoutForReceive(receives, redelivery);
   return { action: 'retry', afterSeconds, error, recordFailure: true, metrics: ['deliveryFailures'] };
 }
+
+/** Seconds until the in-progress record expires (its holder's deadline), plus a second, within SQS's bounds. */
+function inProgressWaitSeconds(error: IdempotencyAlreadyInProgressError, now: number): number {
+  const expiresAt = error.existingRecord?.inProgressExpiryTimestamp;
+  const seconds = expiresAt ? Math.ceil((expiresAt - now) / 1000) + 1 : IN_PROGRESS_FALLBACK_SECONDS;
+  return Math.min(SQS_MAX_DELAY_SECONDS, Math.max(1, seconds));
+}
+
+/** SendMessage's largest DelaySeconds (also well under the largest visibility timeout). */
+const SQS_MAX_DELAY_SECONDS = 900;
 
 /** What the record's result tells the shared circuit: the target answered, failed, or nothing. */
 export function targetSignal(happened: Happened): 'answered' | 'failed' | undefined {

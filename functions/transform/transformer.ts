@@ -11,7 +11,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { CircuitStore } from '../shared/circuit.js';
 import { MILESTONES, tableKeys } from '../shared/contract.js';
 import type { PermanentDeliveryError } from '../shared/errors.js';
-import { ATTR, failureAttributes } from '../shared/message.js';
+import { ATTR, attributesOfRecord, failureAttributes } from '../shared/message.js';
 import { countMetric, logger } from '../shared/powertools.js';
 import { credentials, currentSecret, forgetSecret } from '../shared/secrets.js';
 import { signStandardWebhook } from '../shared/signatures/index.js';
@@ -41,7 +41,6 @@ const RATE_HEADROOM = 0.95;
 const ACKNOWLEDGED = {
   delivered: MILESTONES.eventDelivered,
   duplicate: MILESTONES.duplicateSkipped,
-  'twin-retired': MILESTONES.twinRetired,
 } as const;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -141,25 +140,17 @@ export function createTransformer(
     },
   );
 
-  /** SQS message ids being handled in this container: a second receive of one is not a twin. */
-  const inFlight = new Map<string, number>();
-
   async function handleRecord(record: SQSRecord) {
     const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
     let job: DeliveryJob | undefined;
     let happened: Happened;
-    const sameMessageInFlight = (inFlight.get(record.messageId) ?? 0) > 0;
-    inFlight.set(record.messageId, (inFlight.get(record.messageId) ?? 0) + 1);
     try {
       // Frozen: the idempotency layer hashes this object before and after the call.
       job = Object.freeze(toDeliveryJob(record));
       await deliverOnce(job);
       happened = { kind: sentNow.has(job) ? 'sent' : 'replayed' };
     } catch (error) {
-      happened = { kind: 'failed', error, sent: job !== undefined && sentNow.has(job), sameMessageInFlight };
-    } finally {
-      inFlight.set(record.messageId, (inFlight.get(record.messageId) ?? 1) - 1);
-      if (inFlight.get(record.messageId) === 0) inFlight.delete(record.messageId);
+      happened = { kind: 'failed', error, sent: job !== undefined && sentNow.has(job) };
     }
     const signal = targetSignal(happened);
     if (signal === 'answered') await circuit.targetAnswered();
@@ -170,6 +161,7 @@ export function createTransformer(
       circuitOpenUntil: opened?.openUntil,
       now: Date.now(),
       redelivery: delivery.redelivery,
+      maxReceiveCount: delivery.maxReceiveCount,
     });
     await carryOut(outcome, record, job, receives);
   }
@@ -192,7 +184,24 @@ export function createTransformer(
         return;
       case 'dead-letter':
         return deadLetter(record, job, eventId, outcome.error);
+      case 'requeue':
+        // The copy is confirmed before this record counts as handled (and is deleted).
+        await clients.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: env.queueUrl,
+            MessageBody: record.body,
+            MessageAttributes: attributesOfRecord(record),
+            DelaySeconds: outcome.afterSeconds,
+          }),
+        );
+        logger.info(MILESTONES.twinRequeued, { eventId, receives, afterSeconds: outcome.afterSeconds });
+        return;
       case 'retry': {
+        if (!outcome.recordFailure) {
+          logger.info(MILESTONES.twinDeferred, { eventId, receives, afterSeconds: outcome.afterSeconds });
+          await changeVisibility(record, outcome.afterSeconds);
+          throw outcome.error;
+        }
         const summary = summarizeFailure(outcome.error);
         logger.warn('delivery failed; will retry', {
           eventId,
@@ -200,7 +209,7 @@ export function createTransformer(
           status: summary.status,
           receives,
         });
-        if (job && outcome.recordFailure)
+        if (job)
           await failureLog.record(integration.name, eventId, summary, new Date()).catch(() => undefined);
         await changeVisibility(record, outcome.afterSeconds);
         throw outcome.error;
@@ -265,6 +274,7 @@ export function createTransformer(
         receives: 0,
         now: Date.now(),
         redelivery: delivery.redelivery,
+        maxReceiveCount: delivery.maxReceiveCount,
       });
       if (outcome.action === 'hold-back') {
         await Promise.all(event.Records.map((record) => changeVisibility(record, outcome.afterSeconds)));

@@ -32,18 +32,30 @@ const record = (payloadHash?: string) =>
   new IdempotencyRecord({ idempotencyKey: 'hookyard.acme-orders#k', status: 'COMPLETED', payloadHash });
 const conflicting = new IdempotencyValidationError('Payload does not match', record('a1b2'));
 const legacyRecord = new IdempotencyValidationError('Payload does not match', record());
-const inProgress = new IdempotencyAlreadyInProgressError('in progress');
+const inProgressRecord = new IdempotencyRecord({
+  idempotencyKey: 'hookyard.acme-orders#k',
+  status: 'INPROGRESS',
+  inProgressExpiryTimestamp: NOW + 12_500,
+});
+const inProgress = new IdempotencyAlreadyInProgressError('in progress', inProgressRecord);
+const inProgressUnknownExpiry = new IdempotencyAlreadyInProgressError('in progress');
 const saveFailed = new IdempotencyPersistenceLayerError('Failed to update success record');
 
-const failed = (error: unknown, extra: { sent?: boolean; sameMessageInFlight?: boolean } = {}): Happened => ({
+const failed = (error: unknown, extra: { sent?: boolean } = {}): Happened => ({
   kind: 'failed',
   error,
   sent: extra.sent ?? false,
-  sameMessageInFlight: extra.sameMessageInFlight,
 });
 
 function decide(happened: Happened, receives = 1, circuitOpenUntil?: number) {
-  const input: OutcomeInput = { happened, receives, circuitOpenUntil, now: NOW, redelivery };
+  const input: OutcomeInput = {
+    happened,
+    receives,
+    circuitOpenUntil,
+    now: NOW,
+    redelivery,
+    maxReceiveCount: 5,
+  };
   const outcome = decideOutcome(input);
   const { action, metrics } = outcome;
   const detail =
@@ -113,18 +125,26 @@ describe('decideOutcome: the failure rules of DESIGN.md §4', () => {
       { action: 'acknowledge', as: 'duplicate', unrecorded: false, metrics: ['duplicatesSkipped'] },
     ],
     [
-      'a twin of an event in flight',
+      // A twin, or this very message handed out twice: deleting it could delete the one in flight.
+      'an event in flight elsewhere: back once that delivery has ended (its in-progress expiry + 1 s)',
       failed(inProgress),
-      4,
-      undefined,
-      { action: 'acknowledge', as: 'twin-retired', unrecorded: false, metrics: ['twinsRetired'] },
-    ],
-    [
-      'the same message received twice, one copy in flight',
-      failed(inProgress, { sameMessageInFlight: true }),
       1,
       undefined,
-      { action: 'retry', afterSeconds: 2, recordFailure: false, metrics: [] },
+      { action: 'retry', afterSeconds: 14, recordFailure: false, metrics: ['twinsDeferred'] },
+    ],
+    [
+      'an event in flight elsewhere, expiry unknown',
+      failed(inProgressUnknownExpiry),
+      4,
+      undefined,
+      { action: 'retry', afterSeconds: 30, recordFailure: false, metrics: ['twinsDeferred'] },
+    ],
+    [
+      'an event in flight elsewhere on its last allowed receive: a delayed copy, never the DLQ',
+      failed(inProgress),
+      5,
+      undefined,
+      { action: 'requeue', afterSeconds: 14, metrics: ['twinsRequeued'] },
     ],
     [
       'target 5xx, first receive',
@@ -187,7 +207,13 @@ describe('decideOutcome: the failure rules of DESIGN.md §4', () => {
   });
 
   it('dead-letters a conflicting body with a reason on-call can read, its cause kept', () => {
-    const outcome = decideOutcome({ happened: failed(conflicting), receives: 1, now: NOW, redelivery });
+    const outcome = decideOutcome({
+      happened: failed(conflicting),
+      receives: 1,
+      now: NOW,
+      redelivery,
+      maxReceiveCount: 5,
+    });
     expect(outcome.action).toBe('dead-letter');
     if (outcome.action !== 'dead-letter') return;
     expect(outcome.error.message).toBe('another body was already accepted under this idempotency key');
