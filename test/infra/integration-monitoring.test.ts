@@ -20,7 +20,8 @@ const thresholds = {
   transformerErrors: 7,
   ingestErrors: 3,
   throttles: 4,
-  schemaDrift: 1, signatureRejections: 50,
+  schemaDrift: 1,
+  signatureRejections: 50,
 };
 
 function build() {
