@@ -13,6 +13,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createColors } from 'picocolors';
+import { ATTR } from '../functions/shared/message.js';
 import {
   signGithub,
   signHmac,
@@ -465,6 +466,7 @@ async function dlqShow(name: string, eventId: string, g: GlobalOptions) {
       out(
         `  reason:    ${m.errorClass ?? '?'}${m.httpStatus ? ` ${m.httpStatus}` : ''}: ${m.reason ?? 'no reason recorded'} (from ${m.source})`,
       );
+      out(`  version:   ${m.attributes[ATTR.schemaVersion] ?? '?'} (the payload version ingest selected)`);
       out(`  attempts:  ${m.attempts ?? '?'}${m.receives !== undefined ? `, receives ${m.receives}` : ''}`);
       out(`  failures:  first ${m.firstFailureAt ?? '?'}, last ${m.lastFailureAt ?? '?'}`);
       out('  attributes:');
