@@ -50,6 +50,8 @@ export interface ResolvedIntegration {
   readonly maxBodyBytes: number;
   readonly secretCacheSeconds: number;
   readonly replayProtection: ReplayProtection;
+  /** Whether ingest rejects (`strict`) or only counts (`passthrough`) fields its schema lacks. */
+  readonly unknownFields: 'strict' | 'passthrough';
   readonly target: {
     readonly url: string;
     readonly method: 'POST' | 'PUT' | 'PATCH';
@@ -91,6 +93,7 @@ export interface ResolvedIntegration {
     readonly ingestErrors: number;
     readonly throttles: number;
     readonly signatureRejections: number;
+    readonly schemaDrift: number;
   };
   readonly endpoint: {
     readonly type: 'http-api' | 'function-url';
@@ -138,6 +141,7 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
     toleranceSeconds: source.toleranceSeconds ?? 300,
     maxBodyBytes: source.maxBodyBytes ?? 256 * 1024,
     secretCacheSeconds: source.secretCacheSeconds ?? 300,
+    unknownFields: source.unknownFields ?? 'passthrough',
     target: {
       url: joinUrl(target.baseUrl[stage] ?? '', target.path),
       method: target.method ?? 'POST',
@@ -180,6 +184,7 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
       ingestErrors: alarms.ingestErrors ?? 1,
       throttles: alarms.throttles ?? 1,
       signatureRejections: alarms.signatureRejections ?? 20,
+      schemaDrift: alarms.schemaDrift ?? 1,
     },
     endpoint: {
       type: endpoint.type ?? 'http-api',

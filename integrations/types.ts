@@ -71,6 +71,13 @@ export interface SourceConfig<P = unknown> {
    * @default - none: synth fails for a scheme without a signed timestamp
    */
   readonly acknowledgeReplayRisk?: string;
+  /**
+   * Fields the payload's version schema does not declare: `strict` rejects the webhook (400
+   * `unknown-fields` with their paths), `passthrough` accepts it. Both count them as schema drift.
+   * Objects declared open (`z.looseObject`) never have unknown fields.
+   * @default 'passthrough'
+   */
+  readonly unknownFields?: 'strict' | 'passthrough';
 }
 
 /** What the mapping knows besides the payload. */
@@ -194,6 +201,11 @@ export interface AlarmThresholds {
   readonly throttles?: number;
   /** Webhooks rejected for a bad signature in 5 minutes (rotation gone wrong, or an attack). @default 20 */
   readonly signatureRejections?: number;
+  /**
+   * Schema drift findings (unknown fields, new enum values, unknown versions) in 5 minutes: the partner
+   * changed its payload; see docs/runbooks/schema-drift.md. @default 1
+   */
+  readonly schemaDrift?: number;
 }
 
 export interface EndpointConfig {

@@ -10,6 +10,7 @@ import {
   REJECTION_REASONS,
   SERVICE_NAME,
 } from '../functions/shared/contract.js';
+import type { DriftKind } from '../integrations/mapping/drift.js';
 import type { ResolvedIntegration } from '../integrations/resolve.js';
 import type { HookyardFunction } from './hookyard-function.js';
 import type { ReliableQueue } from './reliable-queue.js';
@@ -96,6 +97,32 @@ export class IntegrationMonitoring extends Construct {
       threshold: t.signatureRejections,
       summary: `${name}: many webhooks failed signature checks (a secret rotation gone wrong, or someone probing the endpoint).`,
     });
+    this.addAlarm('SchemaDriftAlarm', 'schema-drift', {
+      metric: this.metricSchemaDrift(),
+      threshold: t.schemaDrift,
+      summary: `${name}: the partner sends fields, enum values or versions the integration's contract does not know (at least ${t.schemaDrift} in 5 minutes).`,
+    });
+  }
+
+  /**
+   * Schema drift findings of the ingest function: unknown fields, new enum values, unknown versions
+   * (Sum over 5 minutes). Per kind and field: `metricSchemaDriftByField`.
+   */
+  metricSchemaDrift(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.customMetric('schemaDrift', {}, options);
+  }
+
+  /** Schema drift findings of one `kind` at one normalised source `field` (Sum over 5 minutes). */
+  metricSchemaDriftByField(
+    kind: DriftKind,
+    field: string,
+    options?: cloudwatch.MetricOptions,
+  ): cloudwatch.Metric {
+    return this.customMetric(
+      'schemaDriftByField',
+      { [DIMENSIONS.kind]: kind, [DIMENSIONS.field]: field },
+      options,
+    );
   }
 
   /** Webhooks the ingest function queued (Sum over 5 minutes). */
@@ -145,6 +172,7 @@ export class IntegrationMonitoring extends Construct {
           this.metricWebhooksAccepted({ period }),
           this.metricWebhooksRejected(REJECTION_REASONS.badSignature, { period }),
           this.metricWebhooksRejected(REJECTION_REASONS.schemaMismatch, { period }),
+          this.metricSchemaDrift({ period }),
         ],
         width: 8,
       }),

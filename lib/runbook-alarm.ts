@@ -12,6 +12,7 @@ export const RUNBOOKS = [
   'throttles',
   'signature-rejections',
   'circuit-open',
+  'schema-drift',
 ] as const;
 export type Runbook = (typeof RUNBOOKS)[number];
 

@@ -13,6 +13,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import cliProgress from 'cli-progress';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { createColors } from 'picocolors';
+import { ATTR } from '../functions/shared/message.js';
 import {
   signGithub,
   signHmac,
@@ -20,6 +21,12 @@ import {
   signStripe,
 } from '../functions/shared/signatures/index.js';
 import { integrations } from '../integrations/index.js';
+import { previewMapping } from '../integrations/mapping/preview.js';
+import {
+  DATAMAP_INTEGRATIONS,
+  staleDataMaps,
+  writeDataMaps,
+} from '../integrations/mapping/write-datamaps.js';
 import type { AnyIntegration } from '../integrations/types.js';
 import { readSandboxInfo } from '../local/sandbox-info.js';
 import { groupByEvent, peekDlq } from './dlq.js';
@@ -233,6 +240,17 @@ export function signedHeaders(integration: AnyIntegration, secret: string, event
   }
 }
 
+/**
+ * The header that names the payload version, when the integration's selector reads one and a fixture
+ * carries none (GitHub's `X-GitHub-Event: issues`): the first value the selector maps.
+ */
+export function versionHeaders(integration: AnyIntegration): Record<string, string> {
+  const selector = integration.mappingSpec?.selector;
+  if (selector?.header === undefined || selector.whenAbsent !== undefined) return {};
+  const value = Object.keys(selector.values ?? {})[0] ?? integration.mappingSpec?.versions[0]?.version;
+  return value === undefined ? {} : { [selector.header]: value };
+}
+
 function registryEntry(name: string): AnyIntegration {
   const integration = integrations.find((i) => i.name === name);
   if (!integration)
@@ -266,7 +284,11 @@ async function send(
     for (let i = 0; i < options.times; i++) {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...signedHeaders(definition, value, eventId, body) },
+        headers: {
+          'content-type': 'application/json',
+          ...versionHeaders(definition),
+          ...signedHeaders(definition, value, eventId, body),
+        },
         body,
       });
       out(`${response.status} ${await response.text()}`);
@@ -288,6 +310,49 @@ function readPayloadFile(file: string): string {
     throw new UsageError(`--file ${file}: not JSON`);
   }
   return text;
+}
+
+/** `--header k:v` (repeatable) → headers, names lowercased as the ingest function sees them. */
+function headerOption(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const colon = value.indexOf(':');
+  if (colon <= 0) throw new InvalidArgumentError(`'${value}' is not name:value`);
+  return { ...previous, [value.slice(0, colon).trim().toLowerCase()]: value.slice(colon + 1).trim() };
+}
+
+function mapCommand(
+  name: string,
+  options: { file: string; header?: Record<string, string>; version?: string },
+  g: GlobalOptions,
+) {
+  const definition = registryEntry(name);
+  if (!definition.mappingSpec) throw new UsageError(`'${name}' declares no mapping spec`);
+  const payload = JSON.parse(readPayloadFile(options.file)) as unknown;
+  const preview = previewMapping(definition, payload, {
+    headers: options.header ?? {},
+    ...(options.version ? { version: options.version } : {}),
+  });
+  if (g.json) printJson(preview);
+  else if (preview.ok) {
+    note(`${name} ${preview.version}: the body the transformer would send`);
+    printJson(preview.body);
+  } else {
+    out(
+      `${colors.red(preview.code)}${preview.version ? ` (version ${preview.version})` : ''}: ${preview.message}`,
+    );
+    for (const issue of preview.issues) out(`  ${issue.path}: ${issue.message}`);
+  }
+  if (!preview.ok) process.exitCode = 1;
+}
+
+function datamapCommand(options: { check?: boolean }) {
+  if (options.check) {
+    const stale = staleDataMaps(PROJECT_ROOT);
+    for (const path of stale) out(`stale: ${path} (run \`npx hookyard datamap\`)`);
+    if (stale.length > 0) process.exitCode = 1;
+    else out(`${DATAMAP_INTEGRATIONS.length} data maps are up to date`);
+    return;
+  }
+  for (const path of writeDataMaps(PROJECT_ROOT)) out(`wrote ${path}`);
 }
 
 function formatAge(seconds: number | undefined): string {
@@ -401,6 +466,7 @@ async function dlqShow(name: string, eventId: string, g: GlobalOptions) {
       out(
         `  reason:    ${m.errorClass ?? '?'}${m.httpStatus ? ` ${m.httpStatus}` : ''}: ${m.reason ?? 'no reason recorded'} (from ${m.source})`,
       );
+      out(`  version:   ${m.attributes[ATTR.schemaVersion] ?? '?'} (the payload version ingest selected)`);
       out(`  attempts:  ${m.attempts ?? '?'}${m.receives !== undefined ? `, receives ${m.receives}` : ''}`);
       out(`  failures:  first ${m.firstFailureAt ?? '?'}, last ${m.lastFailureAt ?? '?'}`);
       out('  attributes:');
@@ -627,6 +693,36 @@ export function buildProgram(): Command {
       .option('--times <n>', 'send it n times (duplicates are delivered once)', positiveInt('--times'), 1)
       .action((name: string, options, command: Command) => send(name, options, globals(command))),
     'npx hookyard send acme-orders --id evt_1 --times 3',
+  );
+
+  example(
+    program
+      .command('map')
+      .description(
+        'print the target body the transformer would send for a payload, or each validation error with its path (exit 1)',
+      )
+      .argument('<integration>', 'integration name')
+      .requiredOption('--file <payload.json>', 'the partner payload')
+      .option(
+        '--header <name:value>',
+        'a webhook header, for a header version selector (repeatable)',
+        headerOption,
+      )
+      .option('--version <version>', 'map as this version instead of selecting it')
+      .addOption(jsonOption())
+      .action((name: string, options, command: Command) => mapCommand(name, options, globals(command))),
+    'npx hookyard map github-issues --file payload.json --header x-github-event:issues',
+  );
+
+  example(
+    program
+      .command('datamap')
+      .description(
+        'write docs/datamap/<integration>.md from the definitions (--check: exit 1 when one is stale)',
+      )
+      .option('--check', 'write nothing; exit 1 when a committed data map differs from the definitions')
+      .action((options: { check?: boolean }) => datamapCommand(options)),
+    'npx hookyard datamap --check',
   );
 
   example(

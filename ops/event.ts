@@ -112,10 +112,14 @@ const detailOf = (fields: Readonly<Record<string, string>>, keys: readonly strin
     .map((k) => `${k} ${fields[k]}`)
     .join(', ');
 
+/** The payload version ingest selected (the message's `schema-version`) is part of the story. */
+const acceptedDetail = (schemaVersion: string | undefined) =>
+  `webhook accepted and queued${schemaVersion ? ` as schema version ${schemaVersion}` : ''}`;
+
 function stepOfLog(line: EventLogLine): TraceStep | undefined {
   const m = line.message;
   if (m.startsWith('webhook accepted'))
-    return { at: line.at, state: 'accepted', detail: 'webhook accepted and queued' };
+    return { at: line.at, state: 'accepted', detail: acceptedDetail(line.fields.schemaVersion) };
   if (m.startsWith('event delivered'))
     return {
       at: line.at,
@@ -150,7 +154,11 @@ export function buildTrace(
   const has = (state: TraceStep['state']) => steps.some((s) => s.state === state);
   const receivedAt = dlq[0]?.attributes[ATTR.receivedAt];
   if (!has('accepted') && receivedAt)
-    steps.push({ at: receivedAt, state: 'accepted', detail: 'webhook accepted and queued' });
+    steps.push({
+      at: receivedAt,
+      state: 'accepted',
+      detail: acceptedDetail(dlq[0]?.attributes[ATTR.schemaVersion]),
+    });
   if (failure && !has('attempt')) {
     steps.push({
       at: failure.firstFailureAt,

@@ -3,6 +3,9 @@
  * (with the message to enqueue) or reject it with a status and a JSON body safe to return.
  * Order matters: size before any work, signature before parsing anything the partner sent.
  */
+import { type DriftFinding, schemaDriftOf } from '../../integrations/mapping/drift.js';
+import { formatPath } from '../../integrations/mapping/errors.js';
+import { selectVersion } from '../../integrations/mapping/spec.js';
 import type { ResolvedIntegration } from '../../integrations/resolve.js';
 import { REJECTION_REASONS, type RejectionReason } from '../shared/contract.js';
 import {
@@ -34,6 +37,8 @@ export interface Accepted {
   readonly schemaVersion: string;
   /** The body exactly as the partner sent it (decoded from base64 if needed), for the queue. */
   readonly body: string;
+  /** What the payload carries that the contract does not know (counted, not refused: passthrough). */
+  readonly drift: readonly DriftFinding[];
 }
 
 export interface Rejected {
@@ -45,6 +50,8 @@ export interface Rejected {
     readonly message: string;
     readonly issues?: readonly { readonly path: string; readonly message: string }[];
   };
+  /** Schema drift found before the rejection (a verified, parsed payload only): counted too. */
+  readonly drift?: readonly DriftFinding[];
 }
 
 export type IngestDecision = Accepted | Rejected;
@@ -117,14 +124,37 @@ export function decideIngest(
     );
   }
 
-  const matched = matchSchema(integration, payload);
+  // The version comes from the integration's declared header or field, never from trying each schema.
+  const selection = integration.definition.mappingSpec
+    ? selectVersion(integration.definition, request.headers, payload)
+    : undefined;
+  const drift = selection ? schemaDriftOf(integration.definition, selection, payload) : [];
+  if (selection && !selection.ok) {
+    return { ...reject(400, REJECTION_REASONS.unknownVersion, selection.message), drift };
+  }
+  const matched = matchSchema(integration, payload, selection?.version);
   if (!matched.ok) {
-    return reject(
-      400,
-      REJECTION_REASONS.schemaMismatch,
-      `payload matches no accepted version (${matched.versions})`,
-      matched.issues,
-    );
+    return {
+      ...reject(
+        400,
+        REJECTION_REASONS.schemaMismatch,
+        `payload matches no accepted version (${matched.versions})`,
+        matched.issues,
+      ),
+      drift,
+    };
+  }
+  const unknownFields = drift.filter((f) => f.kind === 'unknown-field');
+  if (integration.unknownFields === 'strict' && unknownFields.length > 0) {
+    return {
+      ...reject(
+        400,
+        REJECTION_REASONS.unknownFields,
+        `payload has fields version ${matched.version} does not declare`,
+        unknownFields.map((f) => ({ path: f.field, message: 'not declared by the schema' })),
+      ),
+      drift,
+    };
   }
 
   const eventId = readEventId(integration, request.headers, payload);
@@ -140,7 +170,7 @@ export function decideIngest(
     );
   }
   const idempotencyKey = integration.replayProtection.eventIdSigned ? eventId : sha256Identity(bytes);
-  return { accepted: true, eventId, idempotencyKey, schemaVersion: matched.version, body };
+  return { accepted: true, eventId, idempotencyKey, schemaVersion: matched.version, body, drift };
 }
 
 function tooLarge(integration: ResolvedIntegration): Rejected {
@@ -151,15 +181,20 @@ type SchemaMatch =
   | { readonly ok: true; readonly version: string }
   | { readonly ok: false; readonly versions: string; readonly issues: { path: string; message: string }[] };
 
-/** The first accepted version that parses wins; on no match, report the issues of the newest (last) version. */
-function matchSchema(integration: ResolvedIntegration, payload: unknown): SchemaMatch {
-  const versions = integration.definition.source.schemas;
+/**
+ * With a selected version, that version's schema must parse. Without one (an integration with no
+ * mapping spec), the first accepted version that parses wins; on no match, report the issues of the
+ * newest (last) version.
+ */
+function matchSchema(integration: ResolvedIntegration, payload: unknown, selected?: string): SchemaMatch {
+  const all = integration.definition.source.schemas;
+  const versions = selected === undefined ? all : all.filter((v) => v.version === selected);
   let issues: { path: string; message: string }[] = [];
   for (const { version, schema } of versions) {
     const result = schema.safeParse(payload);
     if (result.success) return { ok: true, version };
     issues = result.error.issues.slice(0, MAX_ISSUES).map((issue) => ({
-      path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
+      path: formatPath(issue.path),
       message: issue.message,
     }));
   }

@@ -8,6 +8,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { DriftFinding } from '../../integrations/mapping/drift.js';
 import { sqs } from '../shared/aws-clients.js';
 import { DIMENSIONS, METRICS, MILESTONES, parseIngestEnv, REJECTION_REASONS } from '../shared/contract.js';
 import { jsonResponse, lowercaseHeaders } from '../shared/http.js';
@@ -44,6 +45,7 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     receivedAt,
   });
 
+  countDrift(decision.drift ?? []);
   if (!decision.accepted) {
     metrics.addDimension(DIMENSIONS.reason, decision.reason);
     metrics.addMetric(METRICS.webhooksRejected.name, MetricUnit.Count, 1);
@@ -73,6 +75,22 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     idempotencyKey: decision.idempotencyKey,
   });
   return jsonResponse(202, { id: decision.eventId });
+}
+
+/**
+ * One EMF line for the alarm's total, one per finding by kind and field (single metrics: they must not
+ * pick up the `reason` dimension of a rejection). Values are logged, never dimensions.
+ */
+function countDrift(drift: readonly DriftFinding[]): void {
+  if (drift.length === 0) return;
+  metrics.singleMetric().addMetric(METRICS.schemaDrift.name, MetricUnit.Count, drift.length);
+  for (const finding of drift) {
+    const single = metrics.singleMetric();
+    single.addDimension(DIMENSIONS.kind, finding.kind);
+    single.addDimension(DIMENSIONS.field, finding.field);
+    single.addMetric(METRICS.schemaDriftByField.name, MetricUnit.Count, 1);
+  }
+  logger.warn(MILESTONES.schemaDrift, { drift });
 }
 
 /** Anything unexpected is a generic 500: the partner retries, and nothing internal leaks. */

@@ -5,6 +5,7 @@
  *
  * CDK-free and dependency-free: it is bundled into every function.
  */
+import type { DriftKind } from '../../integrations/mapping/drift.js';
 import type { ResolvedIntegration } from '../../integrations/resolve.js';
 import { ConfigurationError } from './errors.js';
 
@@ -371,6 +372,16 @@ export const METRICS = {
   circuitOpened: { name: 'CircuitOpened', emittedBy: 'transformer', dimensions: [] },
   /** 1 while the circuit is open, else 0; published by every breaker check. */
   circuitOpen: { name: 'CircuitOpen', emittedBy: 'breaker', dimensions: [] },
+  /**
+   * Schema drift findings of accepted and rejected webhooks together (unknown fields, new enum values,
+   * unknown versions): what the `schema-drift` alarm watches.
+   */
+  schemaDrift: { name: 'SchemaDrift', emittedBy: 'ingest', dimensions: [] },
+  /**
+   * The same findings per `kind` (`DRIFT_KINDS`) and normalised source `field` (array indices as `[]`,
+   * at most 64 characters, at most 5 findings per webhook: bounded cardinality), for the runbook.
+   */
+  schemaDriftByField: { name: 'SchemaDriftByField', emittedBy: 'ingest', dimensions: ['kind', 'field'] },
 } as const satisfies Record<
   string,
   { name: string; emittedBy: EmittingFunction; dimensions: readonly MetricDimension[] }
@@ -379,7 +390,15 @@ export const METRICS = {
 export type MetricKey = keyof typeof METRICS;
 export type MetricName = (typeof METRICS)[MetricKey]['name'];
 
-export const DIMENSIONS = { service: 'service', integration: 'integration', reason: 'reason' } as const;
+export const DIMENSIONS = {
+  service: 'service',
+  integration: 'integration',
+  reason: 'reason',
+  /** Of `SchemaDriftByField`: one of `DRIFT_KINDS`. */
+  kind: 'kind',
+  /** Of `SchemaDriftByField`: the normalised source path (or the version header/field). */
+  field: 'field',
+} as const;
 export type MetricDimension = (typeof DIMENSIONS)[keyof typeof DIMENSIONS];
 
 /** Every value of the `reason` dimension of `WebhooksRejected` (alarms and dashboards watch some). */
@@ -393,8 +412,19 @@ export const REJECTION_REASONS = {
   invalidJson: 'invalid-json',
   missingEventId: 'missing-event-id',
   unsupportedCharacters: 'unsupported-characters',
+  /** The version header/field is missing (and the integration has no `whenAbsent`) or names no declared version. */
+  unknownVersion: 'unknown-version',
+  /** An integration in `strict` mode received fields its schema does not declare. */
+  unknownFields: 'unknown-fields',
 } as const;
 export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_REASONS];
+
+/** Every value of the `kind` dimension of `SchemaDriftByField`. */
+export const DRIFT_KINDS = {
+  unknownField: 'unknown-field',
+  newEnumValue: 'new-enum-value',
+  unknownVersion: 'unknown-version',
+} as const satisfies Record<string, DriftKind>;
 
 // ── Log milestones ──────────────────────────────────────────────────────────────────────────────
 
@@ -405,6 +435,8 @@ export type RejectionReason = (typeof REJECTION_REASONS)[keyof typeof REJECTION_
 export const MILESTONES = {
   webhookAccepted: 'webhook accepted',
   webhookRejected: 'webhook rejected',
+  /** A webhook carried fields, enum values or a version the integration's contract does not know. */
+  schemaDrift: 'schema drift',
   eventDelivered: 'event delivered',
   duplicateSkipped: 'duplicate skipped',
   twinDeferred: 'duplicate in flight elsewhere: handed back until that delivery ends',

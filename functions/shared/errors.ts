@@ -30,6 +30,8 @@ export class TransientDeliveryError extends HookyardError {
 export type PermanentReason =
   | 'target-rejected'
   | 'mapping-error'
+  /** The mapped body fails the target's request schema (a mapping bug): never sent. */
+  | 'mapping-invalid-output'
   | 'invalid-payload'
   | 'invalid-message'
   /** Another body arrived under an idempotency key already delivered or in flight. */

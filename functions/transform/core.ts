@@ -3,6 +3,13 @@
  * Every way a record can never succeed is a PermanentDeliveryError with a reason on-call can read.
  */
 import type { SQSRecord } from 'aws-lambda';
+import {
+  formatPath,
+  MappingOutputError,
+  MappingVersionError,
+  type PathIssue,
+} from '../../integrations/mapping/errors.js';
+import { mapAndValidate } from '../../integrations/mapping/spec.js';
 import type { ResolvedIntegration } from '../../integrations/resolve.js';
 import { MappingError } from '../../integrations/types.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
@@ -29,7 +36,11 @@ export function toDeliveryJob(record: SQSRecord): DeliveryJob {
   return { ...envelope, idempotencyKey: envelope.idempotencyKey ?? envelope.eventId, body: record.body };
 }
 
-/** Parse, re-validate against the version ingest matched, and map. Throws PermanentDeliveryError. */
+/**
+ * Parse, map with the version ingest recorded (`mapAndValidate`: the version's schema, its field
+ * table, then the target's request schema), and return the body to send. Throws PermanentDeliveryError:
+ * a body the target schema rejects is `mapping-invalid-output` with the failing paths, never sent.
+ */
 export function buildTargetBody(integration: ResolvedIntegration, job: DeliveryJob): unknown {
   if (job.integration !== integration.name) {
     throw permanent(
@@ -43,38 +54,65 @@ export function buildTargetBody(integration: ResolvedIntegration, job: DeliveryJ
   } catch {
     throw permanent('invalid-payload', 'message body is not valid JSON');
   }
-  const version = integration.definition.source.schemas.find((v) => v.version === job.schemaVersion);
-  if (!version)
-    throw permanent('invalid-payload', `schema version '${job.schemaVersion}' is no longer accepted`);
-  const parsed = version.schema.safeParse(payload);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw permanent(
-      'invalid-payload',
-      `payload fails schema ${job.schemaVersion} at ${first?.path.join('.') || '(root)'}: ${first?.message}`,
-    );
-  }
+  const { definition } = integration;
+  const context = {
+    eventId: job.eventId,
+    integration: integration.name,
+    receivedAt: job.receivedAt,
+    schemaVersion: job.schemaVersion,
+  };
   try {
-    return integration.definition.mapping(parsed.data, {
-      eventId: job.eventId,
-      integration: integration.name,
-      receivedAt: job.receivedAt,
-      schemaVersion: job.schemaVersion,
-    });
+    return definition.mappingSpec
+      ? mapAndValidate(definition, payload, context)
+      : definition.mapping(parseLegacy(integration, job.schemaVersion, payload), context);
   } catch (error) {
-    // The cause is what on-call needs (a RangeError's "Invalid time value", not "unexpected error").
-    const message =
-      error instanceof MappingError
-        ? error.message
-        : error instanceof Error
-          ? `${error.name}: ${error.message}`
-          : `threw ${String(error)}`;
-    throw new PermanentDeliveryError(
-      `mapping failed: ${message}`,
-      { reason: 'mapping-error', attempts: 0 },
+    throw mappingFailure(error);
+  }
+}
+
+/** A definition without a mapping spec: its `source.schemas` entry, then its mapping function. */
+function parseLegacy(integration: ResolvedIntegration, schemaVersion: string, payload: unknown): unknown {
+  const version = integration.definition.source.schemas.find((v) => v.version === schemaVersion);
+  if (!version)
+    throw new MappingVersionError('unknown-version', `version '${schemaVersion}' is not declared`);
+  const parsed = version.schema.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  throw new MappingVersionError('invalid-payload', `payload fails schema ${schemaVersion}`, [
+    { path: formatPath(first?.path ?? []), message: first?.message ?? 'invalid' },
+  ]);
+}
+
+function mappingFailure(error: unknown): PermanentDeliveryError {
+  const paths = (issues: readonly PathIssue[]) => issues.map((i) => `${i.path} (${i.message})`).join(', ');
+  if (error instanceof MappingOutputError) {
+    // The paths are target fields: the mapping (our code) is wrong, not the partner's payload.
+    return new PermanentDeliveryError(
+      `the target schema rejects the mapped body at ${paths(error.issues)}`,
+      { reason: 'mapping-invalid-output', attempts: 0 },
       { cause: error },
     );
   }
+  if (error instanceof MappingVersionError) {
+    const at = error.issues.length > 0 ? ` at ${paths(error.issues)}` : '';
+    return new PermanentDeliveryError(
+      `${error.message}${at}`,
+      { reason: 'invalid-payload', attempts: 0 },
+      { cause: error },
+    );
+  }
+  // The cause is what on-call needs (a RangeError's "Invalid time value", not "unexpected error").
+  const message =
+    error instanceof MappingError
+      ? error.message
+      : error instanceof Error
+        ? `${error.name}: ${error.message}`
+        : `threw ${String(error)}`;
+  return new PermanentDeliveryError(
+    `mapping failed: ${message}`,
+    { reason: 'mapping-error', attempts: 0 },
+    { cause: error },
+  );
 }
 
 function permanent(reason: 'invalid-message' | 'invalid-payload', message: string): PermanentDeliveryError {

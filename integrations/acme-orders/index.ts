@@ -12,7 +12,7 @@ export const acmeOrders = defineIntegration({
     signature: { type: 'standard-webhooks' },
     schemas: payloadVersionsOf(acmeOrdersMapping),
   },
-  // Until the transformer calls mapAndValidate itself, its mapping call runs the table and validates.
+  // The transformer runs `mappingSpec` (mapAndValidate); `mapping` is the same table, for direct callers.
   mapping: mapperOf(name, acmeOrdersMapping),
   mappingSpec: acmeOrdersMapping,
   target: {

@@ -1,6 +1,7 @@
 /**
  * GitHub issues → the ticketing API: `issues` events signed with `X-Hub-Signature-256`, event id
- * `X-GitHub-Delivery`, version from `X-GitHub-Event`. Not registered in integrations/index.ts yet.
+ * `X-GitHub-Delivery`, version from `X-GitHub-Event` (only `issues` maps: other events, `ping` included,
+ * are answered 400 `unknown-version` and counted as drift; subscribe the hook to Issues only).
  */
 import { mapperOf, payloadVersionsOf } from '../mapping/spec.js';
 import { defineIntegration } from '../types.js';

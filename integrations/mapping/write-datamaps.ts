@@ -3,23 +3,31 @@
  * The CLI's `hookyard datamap` calls `writeDataMaps`; the staleness test compares `dataMap` output
  * with the committed files.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { githubIssues } from '../github-issues/index.js';
 import { integrations } from '../index.js';
 import type { AnyIntegration } from '../types.js';
 import { dataMap } from './datamap.js';
 
-/**
- * Integrations with a data map: the registry, plus samples not registered yet (github-issues joins
- * the registry in a later change; then it is found there and the extra entry is a no-op).
- */
-export const DATAMAP_INTEGRATIONS: readonly AnyIntegration[] = [...integrations, githubIssues].filter(
-  (integration, index, all) =>
-    integration.mappingSpec !== undefined &&
-    all.findIndex((other) => other.name === integration.name) === index,
+/** Integrations with a data map: every registered one with a mapping spec. */
+export const DATAMAP_INTEGRATIONS: readonly AnyIntegration[] = integrations.filter(
+  (integration) => integration.mappingSpec !== undefined,
 );
+
+/** The data maps under `root` that differ from what the definitions produce (missing ones too). */
+export function staleDataMaps(
+  root: string,
+  subjects: readonly AnyIntegration[] = DATAMAP_INTEGRATIONS,
+): string[] {
+  return subjects
+    .map((integration) => ({ integration, path: dataMapPath(integration.name) }))
+    .filter(({ integration, path }) => {
+      const file = join(root, path);
+      return !existsSync(file) || readFileSync(file, 'utf8') !== dataMap(integration);
+    })
+    .map(({ path }) => path);
+}
 
 /** `docs/datamap/<name>.md`, relative to the repository root. */
 export function dataMapPath(name: string): string {

@@ -101,7 +101,12 @@ export interface SampleTargetCoreOptions {
   readonly clientId?: string;
   /** @default 'hookyard-local-secret' */
   readonly clientSecret?: string;
-  /** Expected in `x-api-key` when auth is 'api-key'. @default 'hookyard-local-key' */
+  /**
+   * Auth of the ticketing route (`/v2/tickets`, the github-issues sample), beside `auth` for the CRM's
+   * orders route. @default 'api-key'
+   */
+  readonly ticketsAuth?: TargetAuthMode;
+  /** Expected in `x-api-key` when a route's auth is 'api-key'. @default 'hookyard-local-key' */
   readonly apiKey?: string;
   /** Requests per second accepted on the delivery route; 0 for no limit. @default 10 */
   readonly rateLimitPerSecond?: number;
@@ -129,12 +134,15 @@ const AUTH_MODES: readonly TargetAuthMode[] = ['oauth2', 'api-key', 'none'];
 /** Every problem with the options, or an empty list. */
 export function validateOptions(opts: SampleTargetCoreOptions & { readonly port?: number }): string[] {
   const problems: string[] = [];
-  const { port, auth, rateLimitPerSecond, tokenTtlSeconds, maxReceivedKept } = opts;
+  const { port, auth, ticketsAuth, rateLimitPerSecond, tokenTtlSeconds, maxReceivedKept } = opts;
   if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
     problems.push(`port must be an integer 0..65535, got ${port}`);
   }
   if (auth !== undefined && !AUTH_MODES.includes(auth)) {
     problems.push(`auth must be one of ${AUTH_MODES.join(', ')}, got ${String(auth)}`);
+  }
+  if (ticketsAuth !== undefined && !AUTH_MODES.includes(ticketsAuth)) {
+    problems.push(`ticketsAuth must be one of ${AUTH_MODES.join(', ')}, got ${String(ticketsAuth)}`);
   }
   if (
     rateLimitPerSecond !== undefined &&
@@ -365,6 +373,9 @@ export function firstNullPath(value: unknown, path = '$'): string | undefined {
   return undefined;
 }
 
+/** The sample's two API routes: the CRM's orders (acme-orders) and the ticketing API (github-issues). */
+export type DeliveryRoute = 'orders' | 'tickets';
+
 export interface DeliveryRequest {
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string | undefined>>;
@@ -383,6 +394,7 @@ const json = (status: number, body: unknown, headers?: Record<string, string>): 
 /** The sample CRM's state and decisions. */
 export class SampleTargetCore {
   readonly auth: TargetAuthMode;
+  readonly ticketsAuth: TargetAuthMode;
   private readonly clientId: string;
   private readonly clientSecret: string;
   private readonly apiKey: string;
@@ -405,6 +417,7 @@ export class SampleTargetCore {
     const problems = validateOptions(opts);
     if (problems.length > 0) throw new Error(`invalid sample target options: ${problems.join('; ')}`);
     this.auth = opts.auth ?? (opts.apiKey === undefined ? 'oauth2' : 'api-key');
+    this.ticketsAuth = opts.ticketsAuth ?? 'api-key';
     this.clientId = opts.clientId ?? DEFAULTS.clientId;
     this.clientSecret = opts.clientSecret ?? DEFAULTS.clientSecret;
     this.apiKey = opts.apiKey ?? DEFAULTS.apiKey;
@@ -467,12 +480,16 @@ export class SampleTargetCore {
     );
   }
 
-  /** POST /v1/contacts/orders. Checks, in order: down, rate limit, auth, faults, key, dedupe, body. */
-  delivery(request: DeliveryRequest): TargetOutcome {
+  /**
+   * POST /v1/contacts/orders (`route` 'orders', auth `auth`) or /v2/tickets ('tickets', auth
+   * `ticketsAuth`). Checks, in order: down, rate limit, auth, faults, key, dedupe, body. Both routes
+   * share the rate limit, the faults, the Idempotency-Keys and the log of deliveries.
+   */
+  delivery(request: DeliveryRequest, route: DeliveryRoute = 'orders'): TargetOutcome {
     const now = this.now();
     this.counts.received++;
     this.meter.record(now);
-    const outcome = this.decide(request, now);
+    const outcome = this.decide(request, now, route);
     this.count(outcome);
     return outcome;
   }
@@ -514,7 +531,7 @@ export class SampleTargetCore {
     this.tokens.revokeAll();
   }
 
-  private decide(request: DeliveryRequest, now: number): TargetOutcome {
+  private decide(request: DeliveryRequest, now: number, route: DeliveryRoute): TargetOutcome {
     const faults = this.currentFaults;
     if (faults.down) return { drop: true };
 
@@ -527,7 +544,7 @@ export class SampleTargetCore {
       );
     }
 
-    const unauthorized = this.checkAuth(request.headers);
+    const unauthorized = this.checkAuth(request.headers, route === 'tickets' ? this.ticketsAuth : this.auth);
     if (unauthorized) return unauthorized;
 
     if (faults.status !== null) return json(faults.status, { error: 'fault', message: 'forced status' });
@@ -559,11 +576,12 @@ export class SampleTargetCore {
     const nullAt = firstNullPath(body);
     if (nullAt) return json(400, { error: 'invalid_body', message: `explicit null at ${nullAt}` });
 
-    const id = `crm_ord_${this.nextId++}`;
-    const externalId = (body as Record<string, unknown>).externalId;
+    const id = `${route === 'tickets' ? 'tkt' : 'crm_ord'}_${this.nextId++}`;
+    const { externalId, externalRef } = body as Record<string, unknown>;
     const answer = json(201, {
       id,
       ...(typeof externalId === 'string' ? { externalId } : {}),
+      ...(typeof externalRef === 'string' ? { externalRef } : {}),
       status: 'created',
     });
     this.answered.set(key, answer);
@@ -598,8 +616,8 @@ export class SampleTargetCore {
     return undefined;
   }
 
-  private checkAuth(headers: DeliveryRequest['headers']): TargetAnswer | undefined {
-    switch (this.auth) {
+  private checkAuth(headers: DeliveryRequest['headers'], mode: TargetAuthMode): TargetAnswer | undefined {
+    switch (mode) {
       case 'none':
         return undefined;
       case 'api-key': {

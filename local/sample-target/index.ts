@@ -1,5 +1,6 @@
 /**
- * The sample "CRM" target API of the sample integration (acme-orders), on 127.0.0.1.
+ * The sample target APIs of the sample integrations, on 127.0.0.1: the "CRM" (acme-orders) and the
+ * ticketing API (github-issues).
  *
  * API routes (subject to faults):
  *   POST /oauth/token          client credentials (HTTP Basic or form client_id/client_secret) →
@@ -11,6 +12,8 @@
  *                              `Retry-After` (seconds) above the declared rate; 401 without valid
  *                              credentials; 400 for a missing key, a body that is not a JSON object or
  *                              an explicit null (the CRM rejects them).
+ *   POST /v2/tickets           the same for tickets, with its own auth (`ticketsAuth`, default
+ *                              'api-key': `x-api-key`); 201 { id, externalRef, status }.
  * Admin routes (never faulted), for tests, the CLI and the console. They change state or return
  * delivered payloads, so they need the per-run admin token: `Authorization: Bearer <adminToken>` or
  * `x-hookyard-admin-token: <adminToken>` (the sandbox's is in `.hookyard/sandbox.json`); 401 without.
@@ -59,6 +62,8 @@ import {
 export { DEFAULTS as SAMPLE_TARGET_DEFAULTS, NO_FAULTS } from './core.js';
 
 export const DELIVERY_PATH = '/v1/contacts/orders';
+/** The ticketing API's route (integrations/github-issues), API-key auth (`ticketsAuth`). */
+export const TICKETS_PATH = '/v2/tickets';
 export const TOKEN_PATH = '/oauth/token';
 export const ADMIN_PATH_PREFIX = '/_admin/';
 
@@ -104,10 +109,13 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
     const body = (await readBody(req, MAX_BODY_BYTES))?.toString('utf8');
     if (body === undefined) return answer(413, { error: 'too_large', message: 'the body is over 1 MiB' });
 
-    if (path === DELIVERY_PATH || path === TOKEN_PATH) {
+    if (path === DELIVERY_PATH || path === TICKETS_PATH || path === TOKEN_PATH) {
       if (method !== 'POST') return answer(405, { error: 'method_not_allowed' }, { allow: 'POST' });
       const request = { headers: flatten(req.headers), body };
-      const outcome = path === TOKEN_PATH ? core.token(request) : core.delivery(request);
+      const outcome =
+        path === TOKEN_PATH
+          ? core.token(request)
+          : core.delivery(request, path === TICKETS_PATH ? 'tickets' : 'orders');
       const delayMs = 'drop' in outcome ? 0 : core.faults.latencyMs + (outcome.delayMs ?? 0);
       if (delayMs > 0) await sleep(delayMs, undefined, { signal: stopped.signal });
       return outcome;

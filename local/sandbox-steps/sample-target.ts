@@ -1,12 +1,17 @@
-/** Step 3: the sample target, when some transformer delivers to its address on the local stage. */
+/**
+ * Step 3: the sample target, when some transformer delivers to its address on the local stage. Each
+ * integration delivering there gets its route's credentials from its own target secret: the orders
+ * route takes the OAuth2 client of the transformer with a token URL, the tickets route the API key
+ * of the transformer with an `apiKey` secret.
+ */
 import { type DeliverySettings, ENV } from '../../functions/shared/contract.js';
 import { secretOf } from '../integration-view.js';
-import { type SampleTarget, startSampleTarget } from '../sample-target/index.js';
+import { type SampleTarget, startSampleTarget, TICKETS_PATH } from '../sample-target/index.js';
 import type { FunctionPlan, SandboxPlan } from '../stack-template.js';
 import type { StepContext } from './context.js';
 import type { LocalSecrets } from './secrets.js';
 
-/** Where the sample integration's target lives on the local stage (integrations/acme-orders). */
+/** Where the sample integrations' targets live on the local stage (integrations/acme-orders, github-issues). */
 export const SAMPLE_TARGET_BASE = 'http://127.0.0.1:4010';
 
 export interface SampleTargetStep {
@@ -29,20 +34,29 @@ export async function startSampleTargetStep(
     readonly allowOrigins?: readonly string[];
   },
 ): Promise<SampleTargetStep> {
-  const fn = plan.functions.find(deliversToSampleTarget);
-  if (!fn) return { base: SAMPLE_TARGET_BASE };
-  const secretId = fn.environment[ENV.targetSecretId];
-  const credentials = secretId
-    ? (JSON.parse(secrets.value(secretOf(plan, secretId)?.name ?? secretId)) as Record<string, string>)
-    : {};
+  const fns = plan.functions.filter(deliversToSampleTarget);
+  if (fns.length === 0) return { base: SAMPLE_TARGET_BASE };
+  const credentialsOf = (fn: FunctionPlan | undefined): Record<string, string> => {
+    const secretId = fn?.environment[ENV.targetSecretId];
+    return secretId
+      ? (JSON.parse(secrets.value(secretOf(plan, secretId)?.name ?? secretId)) as Record<string, string>)
+      : {};
+  };
+  const onTickets = (fn: FunctionPlan) => fn.environment[ENV.targetUrl]?.endsWith(TICKETS_PATH) ?? false;
+  const orders = fns.find((fn) => !onTickets(fn));
+  const tickets = fns.find(onTickets);
+  const ordersCredentials = credentialsOf(orders);
+  const ticketsCredentials = credentialsOf(tickets);
   const target = await startSampleTarget({
     port: opts.port,
-    auth: fn.environment[ENV.targetTokenUrl] ? 'oauth2' : credentials.apiKey ? 'api-key' : 'none',
-    clientId: credentials.clientId,
-    clientSecret: credentials.clientSecret,
-    apiKey: credentials.apiKey,
-    // The target enforces the rate the integration declares, as the real one would.
-    rateLimitPerSecond: opts.rateLimitPerSecond ?? declaredRate(fn),
+    auth: orders?.environment[ENV.targetTokenUrl] ? 'oauth2' : ordersCredentials.apiKey ? 'api-key' : 'none',
+    ticketsAuth: ticketsCredentials.apiKey ? 'api-key' : 'none',
+    clientId: ordersCredentials.clientId,
+    clientSecret: ordersCredentials.clientSecret,
+    // One key for the API-key routes: the tickets route's own (the orders route uses OAuth2).
+    apiKey: ticketsCredentials.apiKey ?? ordersCredentials.apiKey,
+    // The target enforces the rate the integrations declare together, as the real ones would.
+    rateLimitPerSecond: opts.rateLimitPerSecond ?? declaredRate(fns),
     adminToken: ctx.token,
     allowOrigins: opts.allowOrigins,
   });
@@ -50,12 +64,17 @@ export async function startSampleTargetStep(
   return { target, base: target.url };
 }
 
-/** The rate in the transformer's delivery settings; the target's default when they are absent. */
-function declaredRate(fn: FunctionPlan): number | undefined {
-  try {
-    const settings = JSON.parse(fn.environment[ENV.deliverySettings] ?? 'null') as DeliverySettings | null;
-    return settings?.rateLimitPerSecond;
-  } catch {
-    return undefined;
+/** The rates in the transformers' delivery settings, summed; the target's default when they are absent. */
+function declaredRate(fns: readonly FunctionPlan[]): number | undefined {
+  let total = 0;
+  for (const fn of fns) {
+    try {
+      const settings = JSON.parse(fn.environment[ENV.deliverySettings] ?? 'null') as DeliverySettings | null;
+      if (!settings) return undefined;
+      total += settings.rateLimitPerSecond;
+    } catch {
+      return undefined;
+    }
   }
+  return total;
 }

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { tableKeys } from '../../functions/shared/contract.js';
 import { envelopeAttributes, failureAttributes } from '../../functions/shared/message.js';
 import { decodeMessage, groupByEvent } from '../../ops/dlq.js';
+import { buildTrace } from '../../ops/event.js';
 import { parseSandboxLog } from '../../ops/event-log.js';
 import { matches, parseTime, statusMatcher, validateFilter } from '../../ops/filter.js';
 import { idempotencyRecordId } from '../../ops/records.js';
@@ -164,5 +165,23 @@ describe('sandbox log lines', () => {
         fields: { eventId: 'evt_1', reason: 'target-rejected: 400 Bad Request', status: '400' },
       },
     ]);
+  });
+});
+
+describe('trace', () => {
+  it('shows the schema version ingest selected, from its log line', () => {
+    // Prepare
+    const details = { integration: 'github-issues', eventId: 'evt_1', dlq: [], holdSeconds: 0 };
+    const [accepted] = parseSandboxLog(
+      '2026-11-30T14:56:08.361Z [github-issues-ingest] INFO  webhook accepted schemaVersion=v1 eventId=evt_1',
+      'evt_1',
+    );
+    // Act
+    const trace = buildTrace(details, accepted ? [accepted] : []);
+    // Assess
+    expect(trace.steps[0]).toMatchObject({
+      state: 'accepted',
+      detail: 'webhook accepted and queued as schema version v1',
+    });
   });
 });

@@ -44,6 +44,8 @@ interface MetricIdentity {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
+const ofIntegration = (name: string) => (m: MetricIdentity) => m.dimensions[DIMENSIONS.integration] === name;
+
 const key = (m: MetricIdentity) =>
   `${m.namespace} ${m.name} {${Object.entries(m.dimensions)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -127,6 +129,8 @@ const sample = readFileSync(
   new URL('../../integrations/acme-orders/fixtures/order-created.in.json', import.meta.url),
   'utf8',
 );
+/** The sample with a field acme-orders' schema does not declare: accepted (passthrough), counted as drift. */
+const drifted = JSON.stringify({ ...JSON.parse(sample), loyalty_tier: 'gold' });
 
 describe('alarms watch metrics the handlers emit', () => {
   let env: HandlerEnvironment;
@@ -135,14 +139,18 @@ describe('alarms watch metrics the handlers emit', () => {
   let sqs: SQSClient;
   const emitted: MetricIdentity[] = [];
   let alarms: Map<string, MetricIdentity[]>;
+  let allAlarms: Map<string, MetricIdentity[]>;
   let graphed: MetricIdentity[];
 
   beforeAll(async () => {
     // Prepare: the template's alarms
     const { template } = buildStack('dev');
-    alarms = alarmCustomMetrics(
+    allAlarms = alarmCustomMetrics(
       Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties as CfnAlarm),
     );
+    // The handlers run as one integration here: its alarms are compared with what they emit, and every
+    // other integration's alarms must watch the same metrics under its own `integration` value.
+    alarms = new Map([...allAlarms].filter(([, metrics]) => metrics.every(ofIntegration(INTEGRATION))));
 
     graphed = Object.values(template.findResources('AWS::CloudWatch::Dashboard')).flatMap((d) =>
       dashboardCustomMetrics(d.Properties.DashboardBody),
@@ -241,8 +249,9 @@ describe('alarms watch metrics the handlers emit', () => {
       (await ingest(signed('evt-500'), lambdaContext('ingest'))).statusCode,
       (await ingest(signed('evt-400'), lambdaContext('ingest'))).statusCode,
       (await ingest(signed('evt-bad-body', '{"id":"x"}'), lambdaContext('ingest'))).statusCode, // schema
+      (await ingest(signed('evt-drift', drifted), lambdaContext('ingest'))).statusCode, // schema drift
     ];
-    const records = (await receiveMessages(sqs, env.queueUrl, 3)).map(
+    const records = (await receiveMessages(sqs, env.queueUrl, 4)).map(
       (m) => toSqsRecord(m, env.queueArn, 'us-east-1') as SQSEvent['Records'][number],
     );
     target.respond = (d) =>
@@ -255,8 +264,8 @@ describe('alarms watch metrics the handlers emit', () => {
 
     emitted.push(...log.mock.calls.flatMap((args) => emfMetrics(String(args[0]))));
     log.mockRestore();
-    expect(statuses).toEqual([401, 202, 202, 202, 400, 500]);
-    expect(records).toHaveLength(3);
+    expect(statuses).toEqual([401, 202, 202, 202, 400, 202, 500]);
+    expect(records).toHaveLength(4);
   });
 
   afterAll(async () => {
@@ -289,11 +298,40 @@ describe('alarms watch metrics the handlers emit', () => {
     expect(unwatched, `emitted:\n${[...emittedKeys].sort().join('\n')}`).toEqual([]);
   });
 
+  it('has every other integration’s alarms watch the same metrics, under its own integration dimension', () => {
+    // Prepare: alarm name and metrics with the integration written as a placeholder
+    const shape = ([alarm, metrics]: [string, MetricIdentity[]]) => {
+      const name = metrics[0]?.dimensions[DIMENSIONS.integration];
+      const generic = (text: string) => (name ? text.replaceAll(name, '<integration>') : text);
+      return `${generic(alarm)}: ${metrics.map((m) => generic(key(m))).join(' + ')}`;
+    };
+    const own = new Set([...alarms].map(shape));
+    const others = [...allAlarms].filter(([alarm]) => !alarms.has(alarm));
+    // Assess: a second integration is registered, and its alarms are the same shapes
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.map(shape).filter((s) => !own.has(s))).toEqual([]);
+  });
+
+  it('counts schema drift as the schema-drift alarm watches it, and per kind and field', () => {
+    // The accepted webhook with an extra field (passthrough) is counted by kind and field.
+    const drift = emitted.filter((m) => m.name === METRICS.schemaDriftByField.name);
+    expect(drift).toContainEqual(
+      expect.objectContaining({
+        dimensions: expect.objectContaining({ kind: 'unknown-field', field: 'loyalty_tier' }),
+      }),
+    );
+    const watched = [...alarms.values()].flat().filter((m) => m.name === METRICS.schemaDrift.name);
+    expect(watched).toHaveLength(1);
+  });
+
   it('graphs on the dashboard only metrics a handler emits', () => {
     const emittedKeys = new Set(emitted.map(key));
     expect(graphed.length).toBeGreaterThanOrEqual(5);
     expect(
-      graphed.filter((m) => !emittedKeys.has(key(m))).map(key),
+      graphed
+        .filter(ofIntegration(INTEGRATION))
+        .filter((m) => !emittedKeys.has(key(m)))
+        .map(key),
       `emitted:\n${[...emittedKeys].sort().join('\n')}`,
     ).toEqual([]);
   });

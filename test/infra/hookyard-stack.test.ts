@@ -26,7 +26,12 @@ describe('HookyardStack (dev, acme-orders)', () => {
       ofType('AWS::SQS::Queue')
         .map(([id]) => id)
         .sort(),
-    ).toEqual(['AcmeOrdersQueueDeadLetterQueueE91E461A', 'AcmeOrdersQueueF7A27845']);
+    ).toEqual([
+      'AcmeOrdersQueueDeadLetterQueueE91E461A',
+      'AcmeOrdersQueueF7A27845',
+      'GithubIssuesQueue64EB350E',
+      'GithubIssuesQueueDeadLetterQueueC8B7AD5F',
+    ]);
     expect(ofType('AWS::DynamoDB::Table').map(([id]) => id)).toEqual(['IdempotencyTable48612DF4']);
   });
 
@@ -50,10 +55,21 @@ describe('HookyardStack (dev, acme-orders)', () => {
       'AcmeOrdersDlqAlarm84A152A7',
       'AcmeOrdersIngestErrorsAlarm1EEB4DED',
       'AcmeOrdersQueueF7A27845',
+      'AcmeOrdersSchemaDriftAlarm1A833705',
       'AcmeOrdersSignatureRejectionsAlarmB08E42FE',
       'AcmeOrdersThrottlesAlarmFF0B3797',
       'AcmeOrdersTransformerErrorsAlarm31567193',
       'Dashboard9E4231ED',
+      'GithubIssuesAgeAlarmC6B8E62A',
+      'GithubIssuesBreakerFunction9E5B516C',
+      'GithubIssuesCircuitOpenAlarm93B69E50',
+      'GithubIssuesDlqAlarm47254F9A',
+      'GithubIssuesIngestErrorsAlarmE90BA593',
+      'GithubIssuesQueue64EB350E',
+      'GithubIssuesSchemaDriftAlarm58A925E2',
+      'GithubIssuesSignatureRejectionsAlarm2A09FBED',
+      'GithubIssuesThrottlesAlarmA0B89714',
+      'GithubIssuesTransformerErrorsAlarmD0EFE546',
     ]);
   });
 
@@ -83,9 +99,9 @@ describe('HookyardStack (dev, acme-orders)', () => {
     );
   });
 
-  it('denies non-TLS access to both queues', () => {
+  it('denies non-TLS access to every queue (two per integration)', () => {
     const policies = ofType('AWS::SQS::QueuePolicy');
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(4);
     for (const [, policy] of policies) {
       expect(JSON.stringify(policy.Properties.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
       expect(policy.Properties.PolicyDocument).toMatchObject({
@@ -94,8 +110,8 @@ describe('HookyardStack (dev, acme-orders)', () => {
     }
   });
 
-  it('runs every function (ingest, transformer, breaker) on nodejs24.x arm64 with a log group of its own', () => {
-    built.template.resourceCountIs('AWS::Lambda::Function', 3);
+  it('runs every function (ingest, transformer, breaker per integration) on nodejs24.x arm64 with a log group of its own', () => {
+    built.template.resourceCountIs('AWS::Lambda::Function', 6);
     built.template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -154,20 +170,31 @@ describe('HookyardStack (dev, acme-orders)', () => {
     });
   });
 
-  it('alarms on DLQ depth, message age, transformer errors, ingest errors, throttles and bad signatures', () => {
+  it('alarms on DLQ depth, message age, transformer errors, ingest errors, throttles, bad signatures and schema drift', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const names = alarms.map((a) => a.AlarmName).sort();
     expect(names).toEqual(
-      [
-        'circuit-open',
-        'dlq-not-empty',
-        'ingest-errors',
-        'oldest-message-age',
-        'signature-rejections',
-        'throttles',
-        'transformer-errors',
-      ].map((n) => `hookyard-dev-acme-orders-${n}`),
+      ['acme-orders', 'github-issues'].flatMap((integration) =>
+        [
+          'circuit-open',
+          'dlq-not-empty',
+          'ingest-errors',
+          'oldest-message-age',
+          'schema-drift',
+          'signature-rejections',
+          'throttles',
+          'transformer-errors',
+        ].map((n) => `hookyard-dev-${integration}-${n}`),
+      ),
     );
+    expect(alarms.find((a) => a.AlarmName === 'hookyard-dev-github-issues-schema-drift')).toMatchObject({
+      Namespace: 'Hookyard',
+      MetricName: 'SchemaDrift',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      Dimensions: expect.arrayContaining([{ Name: 'integration', Value: 'github-issues' }]),
+    });
     const dlq = alarms.find((a) => a.AlarmName === 'hookyard-dev-acme-orders-dlq-not-empty');
     expect(dlq).toMatchObject({
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -215,8 +242,13 @@ describe('HookyardStack (dev, acme-orders)', () => {
       .flatMap((c) => c.node.metadata)
       .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
       .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    // Per integration: its route's authorizer (the function verifies signatures) and its two
+    // secrets without rotation (signing secret, target credentials).
     expect(acknowledged.map(([id]) => id).sort()).toEqual([
       'AwsSolutions::AwsSolutions-APIG4',
+      'AwsSolutions::AwsSolutions-APIG4',
+      'AwsSolutions::AwsSolutions-SMG4',
+      'AwsSolutions::AwsSolutions-SMG4',
       'AwsSolutions::AwsSolutions-SMG4',
       'AwsSolutions::AwsSolutions-SMG4',
     ]);
@@ -232,14 +264,18 @@ describe('HookyardStack (dev, acme-orders)', () => {
   });
 
   it('lets only the breaker function switch its own event source mapping, on a schedule', () => {
-    const esm = ofType('AWS::Lambda::EventSourceMapping')[0]?.[0];
+    const esm = ofType('AWS::Lambda::EventSourceMapping').find(([id]) => id.startsWith('AcmeOrders'))?.[0];
     const policies = ofType('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
-    const controlling = policies.filter((p) => p.includes('lambda:UpdateEventSourceMapping'));
+    const controlling = policies.filter(
+      (p) => p.includes('lambda:UpdateEventSourceMapping') && p.includes(`{"Ref":"${esm}"}`),
+    );
+    // One breaker per integration, each allowed its own mapping only.
+    expect(policies.filter((p) => p.includes('lambda:UpdateEventSourceMapping'))).toHaveLength(2);
     expect(controlling).toHaveLength(1);
     expect(controlling[0]).toContain(`{"Ref":"${esm}"}`);
     expect(controlling[0]).toContain('"dynamodb:LeadingKeys":["hookyard-breaker.acme-orders#*"]');
     built.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
-    const breaker = ofType('AWS::Lambda::Function').find(([id]) => id.includes('Breaker'));
+    const breaker = ofType('AWS::Lambda::Function').find(([id]) => id.startsWith('AcmeOrdersBreaker'));
     expect(breaker?.[1].Properties.Environment).toMatchObject({
       Variables: { [ENV.eventSourceMappingId]: { Ref: esm } },
     });

@@ -20,6 +20,7 @@ const thresholds = {
   transformerErrors: 7,
   ingestErrors: 3,
   throttles: 4,
+  schemaDrift: 1,
   signatureRejections: 50,
 };
 

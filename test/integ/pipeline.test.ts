@@ -348,6 +348,35 @@ describe('transformer handler', () => {
     expect(attrs['error-reason']?.StringValue).toContain('target-rejected');
   });
 
+  it('dead-letters a body the target schema rejects as mapping-invalid-output with its paths, never calling the target', async () => {
+    // Prepare: a message whose receive time is not ISO 8601 UTC: the mapped source.receivedAt breaks
+    // the CRM's schema (a producer bug the target must never see)
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: sample,
+        MessageAttributes: envelopeAttributes({
+          integration: INTEGRATION,
+          eventId: 'evt-bad-output',
+          receivedAt: '2026-11-20 10:00',
+          schemaVersion: 'v1',
+        }),
+      }),
+    );
+    const [record] = await receiveRecords(1);
+    // Act
+    const response = await transform({ Records: [record!] }, lambdaContext());
+    // Assess: handled, never sent, in the DLQ with the reason and the failing target path
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deliveriesOf('evt-bad-output')).toHaveLength(0);
+    const [dead] = await receive(dlqUrl, 1);
+    const attrs = dead?.MessageAttributes ?? {};
+    expect(attrs['event-id']?.StringValue).toBe('evt-bad-output');
+    expect(attrs['error-class']?.StringValue).toBe('permanent');
+    expect(attrs['error-reason']?.StringValue).toMatch(/^mapping-invalid-output: .*source\.receivedAt/);
+    expect(JSON.parse(attrs.failure?.StringValue ?? '{}')).toMatchObject({ attempts: 0 });
+  });
+
   it('dead-letters a target answer with a U+FFFF and an emoji cut in half, with a valid reason', async () => {
     // Prepare: the quoted answer is cut at 200 characters, in the middle of an emoji
     const [record] = await ingestAndReceive('evt-bad-chars');

@@ -59,13 +59,13 @@ async function fetchToken(target: SampleTarget, authorization = basic(CLIENT.id,
 
 async function deliver(
   target: SampleTarget,
-  opts: { token?: string; apiKey?: string; key?: string; body?: unknown } = {},
+  opts: { token?: string; apiKey?: string; key?: string; body?: unknown; path?: string } = {},
 ): Promise<Response> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (opts.token !== undefined) headers.authorization = `Bearer ${opts.token}`;
   if (opts.apiKey !== undefined) headers['x-api-key'] = opts.apiKey;
   if (opts.key !== undefined) headers['idempotency-key'] = opts.key;
-  return fetch(`${target.url}/v1/contacts/orders`, {
+  return fetch(`${target.url}${opts.path ?? '/v1/contacts/orders'}`, {
     method: 'POST',
     headers,
     body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body ?? ORDER),
@@ -228,6 +228,40 @@ describe('sample target', () => {
 
       // Assess
       expect(res.status).toBe(201);
+    });
+  });
+
+  describe('two routes: orders (OAuth2) and tickets (API key)', () => {
+    it('takes a token on /v1/contacts/orders and the API key on /v2/tickets, never the other way round', async () => {
+      // Prepare: the sandbox's set-up for acme-orders beside github-issues
+      const target = await start({ auth: 'oauth2', ticketsAuth: 'api-key', apiKey: 'tickets-key' });
+      const token = String((await fetchToken(target)).body.access_token);
+      const ticket = { externalRef: 'octo-org/portal#42', title: 'Login fails' };
+      // Act
+      const statuses = [
+        (await deliver(target, { token, key: 'evt_order' })).status,
+        (
+          await deliver(target, {
+            path: '/v2/tickets',
+            apiKey: 'tickets-key',
+            key: 'evt_ticket',
+            body: ticket,
+          })
+        ).status,
+        (await deliver(target, { path: '/v2/tickets', token, key: 'evt_ticket_token', body: ticket })).status,
+        (await deliver(target, { apiKey: 'tickets-key', key: 'evt_order_key' })).status,
+        (
+          await deliver(target, {
+            path: '/v2/tickets',
+            apiKey: 'wrong',
+            key: 'evt_ticket_wrong',
+            body: ticket,
+          })
+        ).status,
+      ];
+      // Assess
+      expect(statuses).toEqual([201, 201, 401, 401, 401]);
+      expect(target.received().map((d) => d.idempotencyKey)).toEqual(['evt_order', 'evt_ticket']);
     });
   });
 

@@ -2,7 +2,7 @@
  * `npm start`'s sandbox, started programmatically on free ports: the synthesized template, the
  * bundled function code, the emulators, the sample target. One synth serves every test.
  */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -10,7 +10,7 @@ import { GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DeliverySettings, withDeliverySettings } from '../../functions/shared/contract.js';
 import { envelopeAttributes } from '../../functions/shared/message.js';
-import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
+import { signGithub, signStandardWebhook } from '../../functions/shared/signatures/index.js';
 import { FailureLog } from '../../functions/transform/failure-log.js';
 import { integrationView } from '../../local/integration-view.js';
 import {
@@ -91,6 +91,26 @@ async function post(sandbox: Sandbox, eventId: string, body = ORDER) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+const GITHUB_ISSUE = readFileSync(
+  new URL('../../integrations/github-issues/fixtures/issues-opened.in.json', import.meta.url),
+  'utf8',
+);
+
+/** A GitHub `issues` webhook as GitHub signs it: body-only HMAC, delivery id and event type headers. */
+async function postGithub(sandbox: Sandbox, deliveryId: string, body: string) {
+  const response = await fetch(`${sandbox.gatewayUrl}/webhooks/github-issues`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...signGithub(sandbox.signingSecret('github-issues'), body),
+      'x-github-delivery': deliveryId,
+      'x-github-event': 'issues',
+    },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
 const deliveredKeys = (sandbox: Sandbox) =>
   sandbox.sampleTarget?.received().map((d) => d.idempotencyKey) ?? [];
 const count = (list: readonly string[], value: string) => list.filter((v) => v === value).length;
@@ -130,10 +150,13 @@ describe('the local sandbox', () => {
     const { sandbox } = await start('plan');
     // Assess
     const { plan } = sandbox;
-    expect(plan.routes.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /webhooks/acme-orders']);
-    const source = plan.queues.find((q) => q.deadLetterQueue);
-    expect(JSON.parse(source?.attributes.RedrivePolicy ?? '{}')).toMatchObject({ maxReceiveCount: 5 });
-    expect(plan.eventSources[0]).toMatchObject({
+    expect(plan.routes.map((r) => `${r.method} ${r.path}`).sort()).toEqual([
+      'POST /webhooks/acme-orders',
+      'POST /webhooks/github-issues',
+    ]);
+    const acme = integrationView(plan, 'acme-orders');
+    expect(JSON.parse(acme.queue.attributes.RedrivePolicy ?? '{}')).toMatchObject({ maxReceiveCount: 5 });
+    expect(acme.eventSource).toMatchObject({
       batchSize: 10,
       reportBatchItemFailures: true,
       maxConcurrency: 5,
@@ -157,6 +180,56 @@ describe('the local sandbox', () => {
       amount: '10.00',
       eventType: 'ORDER_CREATED',
     });
+  });
+
+  it('runs both samples end to end: an Acme order over OAuth2 and a GitHub issue over an API key, each delivered once', async () => {
+    // Prepare
+    const { sandbox } = await start('two-samples');
+    // Act
+    const order = await post(sandbox, 'evt_two_acme');
+    const issue = await postGithub(sandbox, 'delivery-two-1', GITHUB_ISSUE);
+    await waitFor(
+      () => ['evt_two_acme', 'delivery-two-1'].every((id) => deliveredKeys(sandbox).includes(id)),
+      20_000,
+      'both deliveries',
+    );
+    // Assess: each once, each mapped by its own table to its own route
+    expect(order.status).toBe(202);
+    expect(issue).toEqual({ status: 202, body: { id: 'delivery-two-1' } });
+    expect(count(deliveredKeys(sandbox), 'evt_two_acme')).toBe(1);
+    expect(count(deliveredKeys(sandbox), 'delivery-two-1')).toBe(1);
+    const ticket = sandbox.sampleTarget?.received().find((d) => d.idempotencyKey === 'delivery-two-1');
+    expect(ticket?.body).toMatchObject({
+      externalRef: 'octo-org/portal#42',
+      change: 'CREATED',
+      status: 'OPEN',
+    });
+    expect(sandbox.sampleTarget?.stats()).toMatchObject({ rejected: 0, delivered: 2 });
+  });
+
+  it('counts schema drift (an extra field, a new enum value) and fires the schema-drift alarm locally', async () => {
+    // Prepare
+    const { sandbox, lines } = await start('drift');
+    const drifted = JSON.parse(ORDER);
+    drifted.data.loyalty_tier = 'gold';
+    drifted.data.status = 'refunded';
+    // Act
+    const response = await post(sandbox, 'evt_drift', JSON.stringify(drifted));
+    await waitFor(
+      () => lines.some((l) => l.startsWith('ALARM hookyard-local-acme-orders-schema-drift')),
+      20_000,
+      'the schema-drift alarm',
+    );
+    // Assess: the new enum value fails the schema (400 with its path); both are counted per field
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ error: 'schema-mismatch', issues: [{ path: 'data.status' }] });
+    const drift = lines.find((l) => l.includes('schema drift'));
+    expect(drift).toContain('unknown-field');
+    expect(drift).toContain('data.loyalty_tier');
+    expect(drift).toContain('new-enum-value');
+    expect(lines.find((l) => l.startsWith('ALARM hookyard-local-acme-orders-schema-drift'))).toContain(
+      'runbook: docs/runbooks/schema-drift.md',
+    );
   });
 
   it('accepts a valid webhook with an emoji (202) and delivers it once', async () => {
@@ -218,9 +291,10 @@ describe('the local sandbox', () => {
           deadLetterQueue: { name: view.deadLetterQueue.name, url: view.deadLetterQueue.url },
           table: sandbox.plan.tables[0]?.name,
           functions: { ingest: view.ingest.name, transformer: view.transformer.name },
-          eventSourceMappingId: sandbox.plan.eventSources[0]?.uuid,
+          eventSourceMappingId: view.eventSource?.uuid,
           sampleTargetUrl: sandbox.sampleTarget?.url,
         },
+        { name: 'github-issues', webhookUrl: `${sandbox.gatewayUrl}/webhooks/github-issues` },
       ],
     });
     expect(info?.integrations[0]?.alarms).toContain('hookyard-local-acme-orders-dlq-not-empty');
@@ -297,7 +371,7 @@ describe('the local sandbox', () => {
     };
     const first = await start('down', options);
     first.sandbox.sampleTarget?.setFaults({ down: true });
-    const dlq = () => first.sandbox.plan.queues.find((q) => !q.deadLetterQueue)?.name ?? '';
+    const dlq = () => integrationView(first.sandbox.plan, 'acme-orders').deadLetterQueue.name;
     // Act
     await post(first.sandbox, 'evt_down');
     await waitFor(
@@ -327,7 +401,7 @@ describe('the local sandbox', () => {
       10_000,
       'the DLQ after restart',
     );
-    expect(second.sandbox.plan.queues.find((q) => !q.deadLetterQueue)?.name).toBe(dlq());
+    expect(integrationView(second.sandbox.plan, 'acme-orders').deadLetterQueue.name).toBe(dlq());
   }, 90_000);
 
   it('stops cleanly mid-delivery: the in-flight batch finishes, nothing is lost or doubled across a restart', async () => {
@@ -356,7 +430,7 @@ describe('the local sandbox', () => {
     // Assess: once across both runs, and nothing left behind
     expect(deliveredBeforeStop + count(deliveredKeys(second.sandbox), 'evt_shutdown')).toBe(1);
     expect(first.lines.some((l) => l.includes('batch of') && l.includes('failed'))).toBe(false);
-    const source = second.sandbox.plan.queues.find((q) => q.deadLetterQueue);
+    const source = integrationView(second.sandbox.plan, 'acme-orders').queue;
     await waitFor(
       async () => {
         const sqs = new SQSClient(second.sandbox.awsClientConfig(second.sandbox.sqsEndpoint));
@@ -457,7 +531,7 @@ describe('the local sandbox', () => {
       'runbook: docs/runbooks/circuit-open.md',
     );
     for (const id of ids) expect(count(deliveredKeys(sandbox), id)).toBe(1);
-    const dlq = sandbox.plan.queues.find((q) => !q.deadLetterQueue);
+    const dlq = integrationView(sandbox.plan, 'acme-orders').deadLetterQueue;
     const sqs = new SQSClient(sandbox.awsClientConfig(sandbox.sqsEndpoint));
     const depth = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: dlq?.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
@@ -473,7 +547,7 @@ describe('the local sandbox', () => {
       }),
     });
     sandbox.sampleTarget?.setFaults({ failKeys: ['evt_bad'] });
-    const queue = sandbox.plan.queues.find((q) => q.deadLetterQueue);
+    const queue = integrationView(sandbox.plan, 'acme-orders').queue;
     const sqs = new SQSClient(sandbox.awsClientConfig(sandbox.sqsEndpoint));
     const receivedAt = new Date().toISOString();
     // Act: three records in one batch

@@ -83,11 +83,19 @@ export function transitiveDependencies(resources: TemplateResources): Map<string
  * string, and named like an identifier (`RouteKey`, `StageName`, `QueueName`, `Name`, …).
  */
 const IDENTIFYING_PROPERTY = /(Key|Name)$/;
+/**
+ * Named like identifiers but naming something else: an alarm's `MetricName` is the metric it watches,
+ * shared by the same alarm of every integration, not a name of the alarm.
+ */
+const NOT_IDENTIFYING = new Set(['AWS::CloudWatch::Alarm.MetricName']);
 
 function identifyingValues(resource: TemplateResource): [property: string, value: string][] {
   return Object.entries(resource.Properties ?? {}).filter(
     (entry): entry is [string, string] =>
-      IDENTIFYING_PROPERTY.test(entry[0]) && typeof entry[1] === 'string' && entry[1].length > 0,
+      IDENTIFYING_PROPERTY.test(entry[0]) &&
+      !NOT_IDENTIFYING.has(`${resource.Type}.${entry[0]}`) &&
+      typeof entry[1] === 'string' &&
+      entry[1].length > 0,
   );
 }
 

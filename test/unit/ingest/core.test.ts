@@ -9,6 +9,7 @@ import {
   signStripe,
 } from '../../../functions/shared/signatures/index.js';
 import { acmeOrders } from '../../../integrations/acme-orders/index.js';
+import { githubIssues } from '../../../integrations/github-issues/index.js';
 import { resolveIntegration } from '../../../integrations/resolve.js';
 import type { SignatureScheme, SourceConfig } from '../../../integrations/types.js';
 import { nudgeBase64 } from '../signatures/fixtures.js';
@@ -50,6 +51,7 @@ describe('decideIngest', () => {
       idempotencyKey: 'msg_2Kx9',
       schemaVersion: 'v1',
       body: sample,
+      drift: [],
     });
   });
 
@@ -184,7 +186,7 @@ describe('decideIngest', () => {
     ['data.total_cents', 'an amount above the bound', (d: AcmeData) => ({ ...d, total_cents: 1e15 })],
     ['data.tax_cents', 'an amount below the bound', (d: AcmeData) => ({ ...d, tax_cents: -1e15 })],
     [
-      'data.items.0.unit_price_cents',
+      'data.items[0].unit_price_cents',
       'an item price above the bound',
       (d: AcmeData) => ({ ...d, items: [{ sku: 'X', quantity: 1, unit_price_cents: 2 ** 52 }] }),
     ],
@@ -292,6 +294,123 @@ describe('decideIngest idempotency key', () => {
       ['key'],
     );
     expect(decision).toMatchObject({ accepted: true, eventId: 'evt_body_1', idempotencyKey: bodyDigest });
+  });
+});
+
+describe('decideIngest version selection and schema drift', () => {
+  const github = resolveIntegration(githubIssues, 'local');
+  const githubSample = readFileSync(
+    new URL('../../../integrations/github-issues/fixtures/issues-opened.in.json', import.meta.url),
+    'utf8',
+  );
+  const githubRequest = (body: string, event = 'issues'): IngestRequest => ({
+    headers: { ...signGithub(SECRET, body), 'x-github-delivery': 'delivery-1', 'x-github-event': event },
+    body,
+    isBase64Encoded: false,
+    receivedAt: RECEIVED_AT,
+  });
+  const acmeWith = (change: (payload: { data: Record<string, unknown> }) => void) => {
+    const payload = JSON.parse(sample);
+    change(payload);
+    return JSON.stringify(payload);
+  };
+
+  it('accepts unknown fields in passthrough mode and reports them with [] for array indices', () => {
+    // Prepare
+    const body = acmeWith((p) => {
+      p.data.coupon = 'WINTER';
+      (p.data.items as Record<string, unknown>[])[0] = {
+        ...(p.data.items as Record<string, unknown>[])[0],
+        gift_wrap: true,
+      };
+    });
+    // Act
+    const decision = decideIngest(integration, signed(body), [SECRET]);
+    // Assess
+    expect(decision).toMatchObject({ accepted: true, schemaVersion: 'v1' });
+    expect(decision.drift).toHaveLength(2);
+    expect(decision.drift).toEqual(
+      expect.arrayContaining([
+        { kind: 'unknown-field', field: 'data.coupon' },
+        { kind: 'unknown-field', field: 'data.items[].gift_wrap' },
+      ]),
+    );
+  });
+
+  it('fails with 400 unknown-fields and their paths in strict mode', () => {
+    // Prepare
+    const strict = resolveIntegration(
+      { ...acmeOrders, source: { ...acmeOrders.source, unknownFields: 'strict' } },
+      'local',
+    );
+    const body = acmeWith((p) => {
+      p.data.coupon = 'WINTER';
+    });
+    // Act
+    const decision = decideIngest(strict, signed(body), [SECRET]);
+    // Assess
+    expect(decision).toMatchObject({
+      accepted: false,
+      status: 400,
+      reason: 'unknown-fields',
+      response: { error: 'unknown-fields', issues: [{ path: 'data.coupon' }] },
+      drift: [{ kind: 'unknown-field', field: 'data.coupon' }],
+    });
+  });
+
+  it('fails with 400 schema-mismatch and counts a new enum value of a schema enum', () => {
+    const body = acmeWith((p) => {
+      p.data.status = 'refunded';
+    });
+    const decision = decideIngest(integration, signed(body), [SECRET]);
+    expect(decision).toMatchObject({ accepted: false, status: 400, reason: 'schema-mismatch' });
+    expect(decision.drift).toEqual([{ kind: 'new-enum-value', field: 'data.status', value: 'refunded' }]);
+  });
+
+  it('fails with 400 unknown-version and counts it when the version header names no declared version', () => {
+    const request = signed(sample);
+    const decision = decideIngest(
+      integration,
+      { ...request, headers: { ...request.headers, 'x-acme-schema-version': 'v9' } },
+      [SECRET],
+    );
+    expect(decision).toMatchObject({ accepted: false, status: 400, reason: 'unknown-version' });
+    expect(decision.drift).toEqual([
+      { kind: 'unknown-version', field: 'x-acme-schema-version', value: 'v9' },
+    ]);
+  });
+
+  it('accepts a GitHub issues event with a new action (mapped to OTHER) and counts the new enum value', () => {
+    const body = JSON.stringify({ ...JSON.parse(githubSample), action: 'typed' });
+    const decision = decideIngest(github, githubRequest(body), [SECRET]);
+    expect(decision).toMatchObject({ accepted: true, schemaVersion: 'v1', eventId: 'delivery-1' });
+    expect(decision.drift).toEqual([{ kind: 'new-enum-value', field: 'action', value: 'typed' }]);
+  });
+
+  it('does not count the many fields GitHub adds to its open objects', () => {
+    const payload = JSON.parse(githubSample);
+    payload.issue.node_id = 'I_kwDO';
+    payload.repository.private = false;
+    const decision = decideIngest(github, githubRequest(JSON.stringify(payload)), [SECRET]);
+    expect(decision).toMatchObject({ accepted: true, drift: [] });
+  });
+
+  it("fails with 400 unknown-version for GitHub's ping (and counts it)", () => {
+    const decision = decideIngest(github, githubRequest('{"zen":"Keep it simple.","hook_id":1}', 'ping'), [
+      SECRET,
+    ]);
+    expect(decision).toMatchObject({ accepted: false, status: 400, reason: 'unknown-version' });
+    expect(decision.drift).toEqual([{ kind: 'unknown-version', field: 'x-github-event', value: 'ping' }]);
+  });
+
+  it('reports at most 5 findings per webhook, each field path at most 64 characters (bounded metric dimensions)', () => {
+    const body = acmeWith((p) => {
+      for (let i = 0; i < 20; i++) p.data[`extra_${i}_${'x'.repeat(100)}`] = i;
+    });
+    const decision = decideIngest(integration, signed(body), [SECRET]);
+    expect(decision.accepted).toBe(true);
+    expect(decision.drift).toHaveLength(5);
+    for (const finding of decision.drift ?? []) expect(finding.field.length).toBeLessThanOrEqual(64);
   });
 });
 

@@ -76,15 +76,17 @@ describe('github-issues mapping failures', () => {
 });
 
 describe('github-issues definition', () => {
-  it('is not registered yet (registering it changes the synthesized stack)', () => {
-    expect(integrations.map((i) => i.name)).not.toContain('github-issues');
+  it('is registered beside acme-orders', () => {
+    expect(integrations.map((i) => i.name)).toEqual(['acme-orders', 'github-issues']);
   });
 
   it.each(['local', 'dev', 'prod'])('passes the registry rules beside acme-orders for stage %s', (stage) => {
-    const [, resolved] = validateIntegrations([...integrations, githubIssues], stage);
+    const resolved = validateIntegrations(integrations, stage).find((i) => i.name === githubIssues.name);
     if (!resolved) throw new Error('github-issues did not resolve');
     expect(resolved.signature).toEqual({ type: 'github' });
     expect(resolved.eventId).toEqual({ header: 'x-github-delivery' });
     expect(resolved.target.url).toMatch(/\/v2\/tickets$/);
+    expect(resolved.target.auth).toEqual({ type: 'api-key', header: 'x-api-key' });
+    expect(resolved.unknownFields).toBe('passthrough');
   });
 });

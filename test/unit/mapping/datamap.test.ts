@@ -1,10 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acmeOrders } from '../../../integrations/acme-orders/index.js';
 import { dataMap } from '../../../integrations/mapping/datamap.js';
 import { fieldsOf } from '../../../integrations/mapping/fields.js';
 import { enumMap } from '../../../integrations/mapping/transforms.js';
-import { DATAMAP_INTEGRATIONS, dataMapPath } from '../../../integrations/mapping/write-datamaps.js';
+import {
+  DATAMAP_INTEGRATIONS,
+  dataMapPath,
+  staleDataMaps,
+  writeDataMaps,
+} from '../../../integrations/mapping/write-datamaps.js';
 
 const root = new URL('../../../', import.meta.url);
 
@@ -79,4 +86,18 @@ describe('dataMap enum coverage', () => {
       expect(dataMap(integration)).not.toContain('Source values the table does not list');
     },
   );
+});
+
+describe('staleDataMaps (what `hookyard datamap --check` reports)', () => {
+  it('fails when a committed data map differs from the definitions, or is missing', () => {
+    // Prepare: a copy of the data maps, one edited by hand, one removed
+    const dir = mkdtempSync(join(tmpdir(), 'hookyard-datamap-'));
+    writeDataMaps(dir);
+    writeFileSync(join(dir, dataMapPath('acme-orders')), '# edited by hand\n');
+    rmSync(join(dir, dataMapPath('github-issues')));
+    // Act + Assess
+    expect(staleDataMaps(dir)).toEqual([dataMapPath('acme-orders'), dataMapPath('github-issues')]);
+    writeDataMaps(dir);
+    expect(staleDataMaps(dir)).toEqual([]);
+  });
 });

@@ -54,27 +54,62 @@ describe('transformer core', () => {
     expect(legacy.idempotencyKey).toBe('msg_fixture');
   });
 
-  it('fails permanently with the cause when the mapping throws something unexpected', () => {
-    // Prepare: a mapping that meets a value it cannot represent (e.g. a date past year 275760)
-    const throwing = {
+  /** acme-orders with `step` appended to its v1 record steps (a mapping bug, for the tests below). */
+  function withRecordStep(apply: (mapped: Record<string, unknown>) => unknown): typeof integration {
+    const spec = integration.definition.mappingSpec;
+    if (!spec) throw new Error('acme-orders has no mapping spec');
+    return {
       ...integration,
       definition: {
         ...integration.definition,
-        mapping: () => new Date(8.64e15 + 1).toISOString(),
+        mappingSpec: {
+          ...spec,
+          versions: spec.versions.map((v) => ({
+            ...v,
+            record: [...v.record, { description: 'bug', apply }],
+          })),
+        },
       },
     } as typeof integration;
+  }
+
+  function failure(fn: () => unknown): PermanentDeliveryError {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof PermanentDeliveryError) return error;
+      throw error;
+    }
+    throw new Error('did not fail');
+  }
+
+  it('fails permanently with the cause when the mapping throws something unexpected', () => {
+    // Prepare: a mapping that meets a value it cannot represent (e.g. a date past year 275760)
+    const throwing = withRecordStep(() => new Date(8.64e15 + 1).toISOString());
     const job = deepFreeze(toDeliveryJob(sqsRecord(fixture('order-created.in.json'), envelope)));
     // Act
-    let error: unknown;
-    try {
-      buildTargetBody(throwing, job);
-    } catch (e) {
-      error = e;
-    }
+    const error = failure(() => buildTargetBody(throwing, job));
     // Assess
-    expect(error).toBeInstanceOf(PermanentDeliveryError);
-    expect((error as PermanentDeliveryError).details.reason).toBe('mapping-error');
-    expect((error as Error).message).toBe('mapping failed: RangeError: Invalid time value');
+    expect(error.details.reason).toBe('mapping-error');
+    expect(error.message).toBe('mapping failed: RangeError: Invalid time value');
+  });
+
+  it('fails permanently with mapping-invalid-output and the failing target paths when the mapped body breaks the target schema', () => {
+    // Prepare: a mapping bug: the amount becomes a number, the contact loses its e-mail
+    const buggy = withRecordStep((mapped) => ({
+      ...mapped,
+      amount: 12,
+      contact: { ...(mapped.contact as object), email: undefined },
+    }));
+    const job = toDeliveryJob(sqsRecord(fixture('order-created.in.json'), envelope));
+    // Act
+    const error = failure(() => buildTargetBody(buggy, job));
+    // Assess
+    expect(error.details.reason).toBe('mapping-invalid-output');
+    expect(error.message).toMatch(
+      /^the target schema rejects the mapped body at amount \(.+\), contact\.email \(/,
+    );
+    expect(summarizeFailure(error).reason).toMatch(/^mapping-invalid-output: .*amount.*contact\.email/);
   });
 
   it('fails permanently when an envelope attribute is missing', () => {
