@@ -60,6 +60,12 @@ export interface DeliverySettings {
   readonly rateLimitPerSecond: number;
   /** The event source mapping's MaximumConcurrency: how many consumers share the rate. */
   readonly maxConcurrency: number;
+  /**
+   * The event source mapping's BatchSize: a batch this full means the queue has more waiting, so a
+   * record that would hold it may be released to SQS instead (functions/transform/delivery/batch-pace.ts).
+   * @default - absent (a template from before it): no record is released
+   */
+  readonly batchSize?: number;
   readonly retryableStatuses: readonly number[];
   readonly maxAttemptsPerReceive: number;
   readonly backoff: { readonly baseMs: number; readonly capMs: number };
@@ -100,6 +106,7 @@ export function deliverySettingsOf(i: ResolvedIntegration): DeliverySettings {
     timeoutSeconds: i.target.timeoutSeconds,
     rateLimitPerSecond: i.target.rateLimitPerSecond,
     maxConcurrency: i.delivery.maxConcurrency,
+    batchSize: i.delivery.batchSize,
     retryableStatuses: [...i.target.retryableStatuses],
     maxAttemptsPerReceive: i.delivery.maxAttemptsPerReceive,
     backoff: { baseMs: i.delivery.backoffBaseMs, capMs: i.delivery.backoffCapMs },
@@ -320,6 +327,7 @@ function deliverySettingsProblems(value: unknown): string[] {
   num('rateLimitPerSecond', v.rateLimitPerSecond, 0.001);
   num('maxConcurrency', v.maxConcurrency, 1);
   num('maxAttemptsPerReceive', v.maxAttemptsPerReceive, 1);
+  if (v.batchSize !== undefined) num('batchSize', v.batchSize, 1);
   if (!Array.isArray(v.retryableStatuses) || !v.retryableStatuses.every((s) => Number.isInteger(s)))
     problems.push('retryableStatuses must be a list of status codes');
   const group = (name: string, keys: string[]) => {

@@ -9,6 +9,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { MetricKey } from '../shared/contract.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
+import { ReleasedToQueueError } from './delivery/client.js';
 import {
   type RedeliveryBackoff,
   SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
@@ -129,6 +130,15 @@ function decideFailure(
       };
     return { action: 'acknowledge', as: 'twin-retired', metrics: ['twinsRetired'] };
   }
+  // Released rather than waited on (batch-pace.ts): back soon, as the target asked, jittered.
+  if (error instanceof ReleasedToQueueError && circuitOpenUntil === undefined)
+    return {
+      action: 'retry',
+      afterSeconds: error.retryInSeconds,
+      error,
+      recordFailure: true,
+      metrics: ['deliveryFailures'],
+    };
   const afterSeconds =
     circuitOpenUntil !== undefined
       ? secondsUntil(circuitOpenUntil, now)
@@ -145,6 +155,9 @@ export function targetSignal(happened: Happened): 'answered' | 'failed' | undefi
   if (error instanceof PermanentDeliveryError)
     return error.details.reason === 'target-rejected' ? 'answered' : undefined;
   // Throttling (429) is the limiter's business; the circuit is for a target that is down or broken.
+  // A record released after one failed attempt says too little about the target: its later
+  // receives, retried in-call, do.
+  if (error instanceof ReleasedToQueueError) return undefined;
   if (error instanceof TransientDeliveryError) return error.details.status === 429 ? undefined : 'failed';
   return undefined;
 }

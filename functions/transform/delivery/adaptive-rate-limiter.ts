@@ -30,6 +30,13 @@ export interface AdaptiveRateLimiterProps {
    */
   readonly increasePerSuccess?: number;
   /**
+   * Consecutive 429 answers (no success between them) that make one throttle signal. A target over its
+   * limit refuses request after request; a lone 429 among successes (a busy moment, an injected fault)
+   * is waited out by its own Retry-After without slowing every other request down.
+   * @default 1
+   */
+  readonly throttleAfter?: number;
+  /**
    * 429s closer together than this count as one throttle signal, so one burst of answers to
    * requests already in flight halves the rate once, not once per request.
    * @default 1000
@@ -51,6 +58,8 @@ export class AdaptiveRateLimiter {
   /** Send times granted (possibly in the future), oldest first; the last 2 × ⌈declared⌉. */
   private readonly granted: number[] = [];
   private readonly memory: number;
+  private readonly throttleAfter: number;
+  private consecutive429 = 0;
   private rate: number;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
 
@@ -65,6 +74,7 @@ export class AdaptiveRateLimiter {
     );
     this.increase = props.increasePerSuccess ?? props.ratePerSecond * 0.05;
     this.cooldownMs = props.decreaseCooldownMs ?? 1000;
+    this.throttleAfter = props.throttleAfter ?? 1;
     this.now = props.now;
     this.sleep = props.sleep;
     this.memory = 2 * Math.ceil(props.ratePerSecond);
@@ -85,8 +95,18 @@ export class AdaptiveRateLimiter {
     if (at > now) await this.sleep(at - now);
   }
 
-  /** The target answered 429: halve the rate (once per cooldown), not below the floor. */
+  /**
+   * Epoch ms of the last slot granted (possibly in the future): until then, callers already queued
+   * keep this limiter's share busy. −Infinity before the first grant.
+   */
+  scheduledUntil(): number {
+    return this.granted[this.granted.length - 1] ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** The target answered 429: halve the rate (once per cooldown, after `throttleAfter` in a row), not below the floor. */
   onThrottled(): void {
+    this.consecutive429++;
+    if (this.consecutive429 < this.throttleAfter) return;
     const now = this.now();
     if (now - this.lastDecreaseAt < this.cooldownMs) return;
     this.lastDecreaseAt = now;
@@ -95,6 +115,7 @@ export class AdaptiveRateLimiter {
 
   /** The target accepted a request: creep back towards the declared rate. */
   onSuccess(): void {
+    this.consecutive429 = 0;
     this.rate = Math.min(this.declaredRate, this.rate + this.increase);
   }
 
@@ -140,6 +161,9 @@ function validate(props: AdaptiveRateLimiterProps): string[] {
   }
   if (increasePerSuccess !== undefined && !(Number.isFinite(increasePerSuccess) && increasePerSuccess >= 0)) {
     problems.push(`increasePerSuccess must be a number ≥ 0, got ${increasePerSuccess}`);
+  }
+  if (props.throttleAfter !== undefined && !(Number.isInteger(props.throttleAfter) && props.throttleAfter >= 1)) {
+    problems.push(`throttleAfter must be a whole number ≥ 1, got ${props.throttleAfter}`);
   }
   if (decreaseCooldownMs !== undefined && !(Number.isFinite(decreaseCooldownMs) && decreaseCooldownMs >= 0)) {
     problems.push(`decreaseCooldownMs must be a number ≥ 0, got ${decreaseCooldownMs}`);

@@ -17,6 +17,34 @@ import { TokenRequestError } from './oauth2.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { TargetAuthenticator } from './target-auth.js';
 
+/**
+ * A transient failure handed back to SQS after fewer attempts than allowed, because waiting for the
+ * next one would have held the rest of the batch (batch-pace.ts). SQS brings it back in `retryInSeconds`.
+ */
+export class ReleasedToQueueError extends TransientDeliveryError {
+  constructor(
+    message: string,
+    details: TransientDeliveryError['details'],
+    readonly retryInSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, details, options);
+  }
+}
+
+/**
+ * How a record that may be released (batch-pace.ts) is paced: its attempt timeout, and whether it
+ * waits in-call for its next attempt. Absent: the configured timeout, and it always waits.
+ */
+export interface ReleasePolicy {
+  /** The per-attempt timeout for the next request, given the configured one. */
+  attemptTimeoutMs(configuredMs: number): number;
+  /** Wait `delayMs` in-call for the next attempt (true), or release the record to SQS (false). */
+  waitInCall(delayMs: number): boolean;
+  /** Whole seconds until SQS hands a released record out again. */
+  releaseVisibilitySeconds(retryAfterMs: number | undefined): number;
+}
+
 export interface DeliveryRequest {
   readonly url: string;
   readonly method: 'POST' | 'PUT' | 'PATCH';
@@ -75,6 +103,10 @@ export interface DeliveryDeps {
   sign?: (body: string) => Readonly<Record<string, string>>;
   /** The abort signal of one request. @default AbortSignal.timeout */
   timeoutSignal?: (ms: number) => AbortSignal;
+  /** Set when the record may be released to SQS rather than waited on (batch-pace.ts). */
+  release?: ReleasePolicy;
+  /** Told the time (ms) of every answer that delivered: the latency the target really shows. */
+  onDelivered?: (latencyMs: number) => void;
 }
 
 export interface DeliveryResult {
@@ -138,6 +170,15 @@ export async function deliver(
     if (delayMs + options.timeoutMs > deps.remainingTimeMs() - marginMs) {
       throw giveUp(`not enough time left to wait ${delayMs} ms and try again`);
     }
+    if (deps.release && !deps.release.waitInCall(delayMs)) {
+      const retryInSeconds = deps.release.releaseVisibilitySeconds(last.retryAfterMs);
+      throw new ReleasedToQueueError(
+        `${last.description}; released to the queue (back in ${retryInSeconds} s) rather than holding its batch ${delayMs} ms`,
+        { status: last.status, attempts, retryAfterMs: last.retryAfterMs },
+        retryInSeconds,
+        { cause: last.cause },
+      );
+    }
     await deps.sleep(delayMs);
   }
 }
@@ -189,13 +230,16 @@ async function attempt(
   // flight (or answered 2xx) when the invocation must save its result is never started.
   const timeoutMs = timeForRequestMs(deps, options);
   if (timeoutMs < minAttemptMs(options)) return { kind: 'no-time-left', sent: false };
+  // A releasable record's attempt may be cut shorter (never longer) than the time left allows.
+  const attemptMs = Math.min(timeoutMs, deps.release?.attemptTimeoutMs(options.timeoutMs) ?? timeoutMs);
+  const sentAt = deps.now();
   let response: Response;
   try {
     response = await deps.fetch(request.url, {
       method: request.method,
       headers: requestHeaders(request, body, authHeaders, deps.sign),
       body,
-      signal: (deps.timeoutSignal ?? AbortSignal.timeout)(Math.floor(timeoutMs)),
+      signal: (deps.timeoutSignal ?? AbortSignal.timeout)(Math.floor(attemptMs)),
     });
   } catch (error) {
     if (!isTransientRequestError(error)) throw error;
@@ -210,6 +254,7 @@ async function attempt(
   const kind = classifyStatus(status, options.retryableStatuses);
   if (kind === 'success') {
     rateLimiter?.onSuccess();
+    deps.onDelivered?.(deps.now() - sentAt);
     await discard(response);
     return { kind: 'delivered', sent: true, status };
   }
