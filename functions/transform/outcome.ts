@@ -9,12 +9,12 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import type { MetricKey } from '../shared/contract.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
-import { ReleasedToQueueError } from './delivery/client.js';
 import {
   type RedeliveryBackoff,
   SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   visibilityTimeoutForReceive,
 } from './delivery/backoff.js';
+import { ReleasedToQueueError } from './delivery/client.js';
 
 /** What happened when the record was handled. */
 export type Happened =

@@ -61,6 +61,8 @@ export class AdaptiveRateLimiter {
   private readonly throttleAfter: number;
   private consecutive429 = 0;
   private rate: number;
+  /** How late a recent wait ended (decaying maximum): a busy event loop sends after its slot. */
+  private lateMs = 0;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
 
   constructor(props: AdaptiveRateLimiterProps) {
@@ -92,7 +94,20 @@ export class AdaptiveRateLimiter {
     const at = this.nextSlot(now);
     this.granted.push(at);
     if (this.granted.length > this.memory) this.granted.splice(0, this.granted.length - this.memory);
-    if (at > now) await this.sleep(at - now);
+    if (at > now) {
+      await this.sleep(at - now);
+      this.lateMs = Math.max(this.now() - at, this.lateMs * LATE_DECAY);
+    }
+  }
+
+  /**
+   * Room added to every declared-rate window (ms): twice how late recent waits ended. The guarantee
+   * is about the times granted; a send that leaves L ms after its slot keeps it only while each window
+   * has L ms to spare. Zero when timers fire on time (a Lambda container has its own CPU); on a loaded
+   * machine it costs what the lateness costs, not a fixed share of the rate.
+   */
+  get lateAllowanceMs(): number {
+    return 2 * this.lateMs;
   }
 
   /**
@@ -130,21 +145,34 @@ export class AdaptiveRateLimiter {
     const declaredWindow = Math.ceil(this.declaredRate);
     return Math.max(
       at,
-      this.earliest(Math.min(this.burst, declaredWindow), 2 * declaredWindow, this.declaredRate),
+      this.earliest(
+        Math.min(this.burst, declaredWindow),
+        2 * declaredWindow,
+        this.declaredRate,
+        this.lateAllowanceMs,
+        declaredWindow,
+      ),
     );
   }
 
-  /** max over k in [from, to] of t_k + k / rate, where t_k is the k-th most recent grant. */
-  private earliest(from: number, to: number, rate: number): number {
+  /**
+   * max over k in [from, to] of t_k + k / rate, where t_k is the k-th most recent grant, with
+   * `allowanceMs` more for every k ≥ `allowanceFromK` (the windows of a second or longer).
+   */
+  private earliest(from: number, to: number, rate: number, allowanceMs = 0, allowanceFromK = to + 1): number {
     let at = Number.NEGATIVE_INFINITY;
     const count = this.granted.length;
     for (let k = from; k <= Math.min(to, count); k++) {
       const tk = this.granted[count - k];
-      if (tk !== undefined) at = Math.max(at, tk + (k * 1000) / rate);
+      if (tk !== undefined)
+        at = Math.max(at, tk + (k * 1000) / rate + (k >= allowanceFromK ? allowanceMs : 0));
     }
     return at;
   }
 }
+
+/** Per wait, how much of the lateness remembered is kept (about 50 waits to fade to a third). */
+const LATE_DECAY = 0.98;
 
 function validate(props: AdaptiveRateLimiterProps): string[] {
   const problems: string[] = [];
@@ -162,7 +190,10 @@ function validate(props: AdaptiveRateLimiterProps): string[] {
   if (increasePerSuccess !== undefined && !(Number.isFinite(increasePerSuccess) && increasePerSuccess >= 0)) {
     problems.push(`increasePerSuccess must be a number ≥ 0, got ${increasePerSuccess}`);
   }
-  if (props.throttleAfter !== undefined && !(Number.isInteger(props.throttleAfter) && props.throttleAfter >= 1)) {
+  if (
+    props.throttleAfter !== undefined &&
+    !(Number.isInteger(props.throttleAfter) && props.throttleAfter >= 1)
+  ) {
     problems.push(`throttleAfter must be a whole number ≥ 1, got ${props.throttleAfter}`);
   }
   if (decreaseCooldownMs !== undefined && !(Number.isFinite(decreaseCooldownMs) && decreaseCooldownMs >= 0)) {

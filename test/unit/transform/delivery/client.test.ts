@@ -11,6 +11,8 @@ import {
   type DeliveryOptions,
   type DeliveryRequest,
   deliver,
+  ReleasedToQueueError,
+  type ReleasePolicy,
 } from '../../../../functions/transform/delivery/client.js';
 import { TokenRequestError } from '../../../../functions/transform/delivery/oauth2.js';
 import type { TargetAuthenticator } from '../../../../functions/transform/delivery/target-auth.js';
@@ -504,5 +506,77 @@ describe('deliver', () => {
 
     // Assess
     expect(error).toBe(bug);
+  });
+
+  describe('a releasable record (batch-pace.ts)', () => {
+    /** A policy that waits only for delays up to `waitUpToMs`, and cuts attempts to `cutMs`. */
+    function policy(waitUpToMs: number, cutMs = 10_000): ReleasePolicy & { timeouts: number[] } {
+      const timeouts: number[] = [];
+      return {
+        timeouts,
+        attemptTimeoutMs: (configuredMs) => {
+          const ms = Math.min(configuredMs, cutMs);
+          timeouts.push(ms);
+          return ms;
+        },
+        waitInCall: (delayMs) => delayMs <= waitUpToMs,
+        releaseVisibilitySeconds: (retryAfterMs) => Math.ceil((retryAfterMs ?? 1000) / 1000) + 1,
+      };
+    }
+
+    it('is released to the queue after a 429 whose Retry-After would hold the batch, with one request sent', async () => {
+      // Prepare
+      const release = policy(500);
+      const { deps, target, clock } = setup([respond(429, undefined, { 'retry-after': '1' })], { release });
+      // Act
+      const error = await failure(deliver(request, deps, options));
+      // Assess
+      expect(error).toBeInstanceOf(ReleasedToQueueError);
+      expect(error).toMatchObject({
+        retryInSeconds: 2,
+        details: { status: 429, attempts: 1, retryAfterMs: 1000 },
+      });
+      expect((error as Error).message).toMatch(
+        /^target answered 429.*; released to the queue \(back in 2 s\)/,
+      );
+      expect(target.requests).toHaveLength(1);
+      expect(clock.sleeps).toEqual([]);
+    });
+
+    it('waits in-call when the wait hides behind the rest of the batch', async () => {
+      // Prepare: the backoff after a 503 is at most 200 ms × 0.5 = 100 ms
+      const release = policy(500);
+      const { deps, target } = setup([respond(503), respond(201)], { release });
+      // Act
+      const result = await deliver(request, deps, options);
+      // Assess
+      expect(result).toEqual({ status: 201, attempts: 2 });
+      expect(target.requests).toHaveLength(2);
+    });
+
+    it('gives each attempt the timeout the policy cuts it to, and reports the latency of a delivery', async () => {
+      // Prepare
+      const release = policy(0, 1200);
+      const latencies: number[] = [];
+      const signals: number[] = [];
+      const { deps, clock } = setup(
+        [
+          async () => {
+            clock.advance(40);
+            return respond(201);
+          },
+        ],
+        {
+          release,
+          onDelivered: (ms) => latencies.push(ms),
+          timeoutSignal: (ms) => (signals.push(ms), AbortSignal.timeout(ms)),
+        },
+      );
+      // Act
+      await deliver(request, deps, options);
+      // Assess
+      expect(signals).toEqual([1200]);
+      expect(latencies).toEqual([40]);
+    });
   });
 });
