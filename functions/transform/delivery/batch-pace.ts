@@ -11,11 +11,11 @@
  * on it is retried in-call as before, so a release costs at most one of its `maxReceiveCount` receives.
  */
 
-/** The slowest of the last few successful answers: the latency the target really shows. */
+/** The slowest of the last 50 successful answers: the latency the target really shows. */
 export class LatencyTracker {
   private readonly recent: number[] = [];
 
-  constructor(private readonly window = 20) {}
+  constructor(private readonly window = 50) {}
 
   observe(latencyMs: number): void {
     if (!(Number.isFinite(latencyMs) && latencyMs >= 0)) return;
@@ -29,10 +29,14 @@ export class LatencyTracker {
   }
 }
 
-/** A request that took this many times the slowest recent success is not coming back soon. */
-export const SLOW_ANSWER_FACTOR = 3;
+/**
+ * A request that took this many times the slowest recent success is not coming back soon. Generous on
+ * purpose: a cut request the target was about to accept is sent again (the target drops it by its
+ * Idempotency-Key, but it is a request for an accepted key all the same).
+ */
+export const SLOW_ANSWER_FACTOR = 4;
 /** Never cut an attempt below this: a target's normal jitter must not turn into failures. */
-export const MIN_CUT_ATTEMPT_MS = 1000;
+export const MIN_CUT_ATTEMPT_MS = 2000;
 
 export interface AttemptTimeoutInput {
   /** The integration's per-attempt timeout (`target.timeoutSeconds`). */

@@ -569,7 +569,10 @@ describe('deliver', () => {
         {
           release,
           onDelivered: (ms) => latencies.push(ms),
-          timeoutSignal: (ms) => (signals.push(ms), AbortSignal.timeout(ms)),
+          timeoutSignal: (ms) => {
+            signals.push(ms);
+            return AbortSignal.timeout(ms);
+          },
         },
       );
       // Act
