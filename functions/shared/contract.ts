@@ -66,6 +66,11 @@ export interface DeliverySettings {
    * @default - absent (a template from before it): no record is released
    */
   readonly batchSize?: number;
+  /**
+   * The source queue's maxReceiveCount: a record is released to SQS only while enough receives are
+   * left to retry it in-call (batch-pace.ts `mayRelease`). @default - absent: its first receive only
+   */
+  readonly maxReceiveCount?: number;
   readonly retryableStatuses: readonly number[];
   readonly maxAttemptsPerReceive: number;
   readonly backoff: { readonly baseMs: number; readonly capMs: number };
@@ -107,6 +112,7 @@ export function deliverySettingsOf(i: ResolvedIntegration): DeliverySettings {
     rateLimitPerSecond: i.target.rateLimitPerSecond,
     maxConcurrency: i.delivery.maxConcurrency,
     batchSize: i.delivery.batchSize,
+    maxReceiveCount: i.delivery.maxReceiveCount,
     retryableStatuses: [...i.target.retryableStatuses],
     maxAttemptsPerReceive: i.delivery.maxAttemptsPerReceive,
     backoff: { baseMs: i.delivery.backoffBaseMs, capMs: i.delivery.backoffCapMs },
@@ -328,6 +334,7 @@ function deliverySettingsProblems(value: unknown): string[] {
   num('maxConcurrency', v.maxConcurrency, 1);
   num('maxAttemptsPerReceive', v.maxAttemptsPerReceive, 1);
   if (v.batchSize !== undefined) num('batchSize', v.batchSize, 1);
+  if (v.maxReceiveCount !== undefined) num('maxReceiveCount', v.maxReceiveCount, 1);
   if (!Array.isArray(v.retryableStatuses) || !v.retryableStatuses.every((s) => Number.isInteger(s)))
     problems.push('retryableStatuses must be a list of status codes');
   const group = (name: string, keys: string[]) => {

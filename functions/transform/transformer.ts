@@ -22,6 +22,7 @@ import { AdaptiveRateLimiter } from './delivery/adaptive-rate-limiter.js';
 import {
   cutAttemptTimeoutMs,
   LatencyTracker,
+  mayRelease,
   releaseVisibilitySeconds,
   waitInCall,
 } from './delivery/batch-pace.js';
@@ -121,7 +122,7 @@ export function createTransformer(
       waitInCall({ delayMs, scheduledUntil: rateLimiter.scheduledUntil(), now: Date.now() }),
     releaseVisibilitySeconds: (retryAfterMs) => releaseVisibilitySeconds(retryAfterMs, Math.random),
   };
-  /** Jobs of a full batch on their first receive: they may be released rather than waited on. */
+  /** Jobs that may be released rather than waited on (batch-pace.ts `mayRelease`). */
   const releasable = new WeakSet<DeliveryJob>();
 
   /** Jobs this invocation actually sent; any other success is a stored result replayed for a duplicate. */
@@ -184,7 +185,8 @@ export function createTransformer(
     try {
       // Frozen: the idempotency layer hashes this object before and after the call.
       job = Object.freeze(toDeliveryJob(record));
-      if (receives === 1 && batchIsFull) releasable.add(job);
+      if (mayRelease({ receives, maxReceiveCount: delivery.maxReceiveCount, batchIsFull }))
+        releasable.add(job);
       await deliverOnce(job);
       happened = { kind: sentNow.has(job) ? 'sent' : 'replayed' };
     } catch (error) {

@@ -88,16 +88,23 @@ export class AdaptiveRateLimiter {
     return this.rate;
   }
 
-  /** Resolves when this caller may send. Callers are served in call order. */
-  async acquire(): Promise<void> {
+  /**
+   * Resolves, with the slot granted (epoch ms), when this caller may send. Callers are served in
+   * call order. Tell `sending(slot)` right before the request goes, so lateness is accounted for.
+   */
+  async acquire(): Promise<number> {
     const now = this.now();
     const at = this.nextSlot(now);
     this.granted.push(at);
     if (this.granted.length > this.memory) this.granted.splice(0, this.granted.length - this.memory);
-    if (at > now) {
-      await this.sleep(at - now);
-      this.lateMs = Math.max(this.now() - at, this.lateMs * LATE_DECAY);
-    }
+    if (at > now) await this.sleep(at - now);
+    this.sending(at);
+    return at;
+  }
+
+  /** The request of `slot` goes now: remember how late it is (a busy event loop sends after its slot). */
+  sending(slot: number): void {
+    this.lateMs = Math.max(this.now() - slot, this.lateMs * LATE_DECAY);
   }
 
   /**

@@ -6,10 +6,32 @@
  * is released to SQS instead — failed back with a short, jittered visibility — so the consumer moves
  * on. Pure: time, randomness and the limiter's schedule come in as numbers.
  *
- * A record is released only on its first receive, and only from a full batch (the queue has more
- * waiting: releasing gains nothing when the consumer has nothing else to do). From its second receive
- * on it is retried in-call as before, so a release costs at most one of its `maxReceiveCount` receives.
+ * A record is released only from a full batch (the queue has more waiting: releasing gains nothing
+ * when the consumer has nothing else to do), and only while it keeps IN_CALL_RECEIVES receives with
+ * every in-call attempt before SQS would dead-letter it (`mayRelease`).
  */
+
+/** Receives at the end of a record's `maxReceiveCount` that always retry in-call, never released. */
+export const IN_CALL_RECEIVES = 3;
+
+/**
+ * May this record be released rather than waited on? Only from a full batch, and only while
+ * IN_CALL_RECEIVES receives are left: releasing after one failed attempt must not bring a transient
+ * failure to the DLQ sooner. Without a known maxReceiveCount, its first receive only.
+ */
+export function mayRelease({
+  receives,
+  maxReceiveCount,
+  batchIsFull,
+}: {
+  readonly receives: number;
+  readonly maxReceiveCount: number | undefined;
+  readonly batchIsFull: boolean;
+}): boolean {
+  if (!batchIsFull) return false;
+  const lastReleasable = maxReceiveCount === undefined ? 1 : maxReceiveCount - IN_CALL_RECEIVES;
+  return receives <= lastReleasable;
+}
 
 /** The slowest of the last 50 successful answers: the latency the target really shows. */
 export class LatencyTracker {

@@ -225,7 +225,7 @@ async function attempt(
   }
 
   // The slot is taken right before sending: auth lookups in between would bunch requests together.
-  await rateLimiter?.acquire();
+  const slot = await rateLimiter?.acquire();
   // Measured now, after the token request and the limiter's wait: a request that could still be in
   // flight (or answered 2xx) when the invocation must save its result is never started.
   const timeoutMs = timeForRequestMs(deps, options);
@@ -235,9 +235,11 @@ async function attempt(
   const sentAt = deps.now();
   let response: Response;
   try {
+    const headers = requestHeaders(request, body, authHeaders, deps.sign);
+    if (slot !== undefined) rateLimiter?.sending(slot);
     response = await deps.fetch(request.url, {
       method: request.method,
-      headers: requestHeaders(request, body, authHeaders, deps.sign),
+      headers,
       body,
       signal: (deps.timeoutSignal ?? AbortSignal.timeout)(Math.floor(attemptMs)),
     });

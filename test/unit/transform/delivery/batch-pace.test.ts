@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cutAttemptTimeoutMs,
   LatencyTracker,
+  mayRelease,
   releaseVisibilitySeconds,
   waitInCall,
 } from '../../../../functions/transform/delivery/batch-pace.js';
@@ -99,4 +100,22 @@ describe('LatencyTracker', () => {
     expect(before).toBeUndefined();
     expect(tracker.slowestMs()).toBe(59);
   });
+});
+
+describe('mayRelease: released rather than waited on, without reaching the DLQ sooner', () => {
+  it.each([
+    { receives: 1, maxReceiveCount: 5, batchIsFull: true, expected: true },
+    { receives: 2, maxReceiveCount: 5, batchIsFull: true, expected: true },
+    { receives: 3, maxReceiveCount: 5, batchIsFull: true, expected: false },
+    { receives: 5, maxReceiveCount: 5, batchIsFull: true, expected: false },
+    { receives: 1, maxReceiveCount: 5, batchIsFull: false, expected: false },
+    { receives: 1, maxReceiveCount: 3, batchIsFull: true, expected: false },
+    { receives: 1, maxReceiveCount: undefined, batchIsFull: true, expected: true },
+    { receives: 2, maxReceiveCount: undefined, batchIsFull: true, expected: false },
+  ])(
+    'receive $receives of $maxReceiveCount, full batch $batchIsFull → $expected',
+    ({ expected, ...input }) => {
+      expect(mayRelease(input)).toBe(expected);
+    },
+  );
 });
