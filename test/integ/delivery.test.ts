@@ -175,17 +175,20 @@ async function invoke(
  * receive them again, with their receive count one higher.
  */
 async function redeliver(failed: SQSRecord[]): Promise<SQSRecord[]> {
-  const out = await sqs.send(
-    new ChangeMessageVisibilityBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: failed.map((r, i) => ({
-        Id: String(i),
-        ReceiptHandle: r.receiptHandle,
-        VisibilityTimeout: 0,
-      })),
-    }),
-  );
-  expect(out.Failed ?? []).toEqual([]);
+  // Ten entries per request at most (more than ten records of a receive can fail when they are released).
+  for (const part of chunks(failed, 10)) {
+    const out = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: part.map((r, i) => ({
+          Id: String(i),
+          ReceiptHandle: r.receiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+    expect(out.Failed ?? []).toEqual([]);
+  }
   const again = (await receive(queueUrl, failed.length)).map(toRecord).sort(byEventId);
   expect(again.map(eventIdOf)).toEqual(failed.map(eventIdOf).sort());
   return again;
