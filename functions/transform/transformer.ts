@@ -19,13 +19,7 @@ import type { TransformerConfig } from './config.js';
 import { ConsumerCircuit } from './consumer-circuit.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
 import { AdaptiveRateLimiter } from './delivery/adaptive-rate-limiter.js';
-import {
-  cutAttemptTimeoutMs,
-  LatencyTracker,
-  mayRelease,
-  releaseVisibilitySeconds,
-  waitInCall,
-} from './delivery/batch-pace.js';
+import { mayRelease, releaseVisibilitySeconds, waitInCall } from './delivery/batch-pace.js';
 import { deliver, type ReleasePolicy } from './delivery/client.js';
 import { createTargetAuthenticator } from './delivery/target-auth.js';
 import { FailureLog } from './failure-log.js';
@@ -109,15 +103,7 @@ export function createTransformer(
     now: Date.now,
     sleep,
   });
-  const latency = new LatencyTracker();
   const release: ReleasePolicy = {
-    attemptTimeoutMs: (configuredMs) =>
-      cutAttemptTimeoutMs({
-        configuredMs,
-        slowestRecentMs: latency.slowestMs(),
-        scheduledUntil: rateLimiter.scheduledUntil(),
-        now: Date.now(),
-      }),
     waitInCall: (delayMs) =>
       waitInCall({ delayMs, scheduledUntil: rateLimiter.scheduledUntil(), now: Date.now() }),
     releaseVisibilitySeconds: (retryAfterMs) => releaseVisibilitySeconds(retryAfterMs, Math.random),
@@ -144,7 +130,6 @@ export function createTransformer(
           authenticator,
           rateLimiter,
           release: releasable.has(job) ? release : undefined,
-          onDelivered: (ms) => latency.observe(ms),
           sign: signingSecret
             ? (sent: string) =>
                 signStandardWebhook(signingSecret, { id: job.eventId, timestamp: new Date(), body: sent })

@@ -383,6 +383,39 @@ describe('Retry-After from a target declaring 1 req/s', () => {
   });
 });
 
+describe('a full batch against a failing target (issue 11)', () => {
+  it('releases the records whose retry would hold the batch, each back soon, none dead-lettered', async () => {
+    // Prepare: every delivery answered 503 on the first receive
+    const { target, transform } = await targetWithFreshTransformer({ rateLimitPerSecond: 2 * LIMITER_RATE });
+    const records = await enqueue('evt-release', 10);
+    target.setFaults({ status: 503 });
+    // Act
+    const { failed } = await invoke(transform, records);
+    const requestsFirstReceive = target.stats().received;
+    target.setFaults({ status: null });
+    // Assess: all failed; some were released after fewer than 3 attempts (no in-call wait left to hide
+    // behind), with a visibility of seconds rather than the 30 s of a failed receive
+    expect(failed).toHaveLength(10);
+    expect(requestsFirstReceive).toBeLessThan(10 * MAX_ATTEMPTS_PER_RECEIVE);
+    const reasons = await Promise.all(failed.map((r) => failureLog.read(INTEGRATION, eventIdOf(r))));
+    const wasReleased = (i: number) =>
+      /released to the queue \(back in [1-3] s\)/.test(reasons[i]?.reason ?? '');
+    const released = failed.filter((_, i) => wasReleased(i));
+    const waited = failed.filter((_, i) => !wasReleased(i));
+    expect(released.length).toBeGreaterThan(0);
+    // The others gave up after their attempts (30 s away): hand them back now; the released ones
+    // come back by themselves within 3 s
+    const waitedAgain = waited.length > 0 ? await redeliver(waited) : [];
+    await sleep(4000);
+    const releasedAgain = (await receive(queueUrl, released.length)).map(toRecord);
+    expect(releasedAgain.map(eventIdOf).sort()).toEqual(released.map(eventIdOf).sort());
+    // …and the next receive delivers every event, once
+    expect(await deliverAll(transform, [...waitedAgain, ...releasedAgain].sort(byEventId), 10)).toBe(1);
+    expect(uniqueKeys(target)).toEqual(new Set(records.map(eventIdOf)));
+    expect(target.stats().duplicates).toBe(0);
+  });
+});
+
 describe('a 429 storm: 40 events, target declaring 5 req/s, limiter starting at 10 req/s', () => {
   it('delivers every event exactly once and never sends faster than the limiter’s declared share', async () => {
     // Prepare

@@ -1,10 +1,14 @@
 /**
  * Keeping a consumer's share of the target's rate busy (issue 11). A consumer is paced at its share
  * (rate ÷ MaximumConcurrency) and takes its next batch only when the slowest record of this one is
- * done: a record that waits (a 503's backoff, a 429's Retry-After) or hangs (an answer slower than
- * the target usually is) after every other record has been sent leaves the share idle. Such a record
- * is released to SQS instead — failed back with a short, jittered visibility — so the consumer moves
- * on. Pure: time, randomness and the limiter's schedule come in as numbers.
+ * done: a record that waits (a 503's backoff, a 429's Retry-After) after every other record has been
+ * sent leaves the share idle. Such a record is released to SQS instead — failed back with a short,
+ * jittered visibility — so the consumer moves on. Pure: time, randomness and the limiter's schedule
+ * come in as numbers.
+ *
+ * A request in flight is not cut short to the same end: the target may be about to accept it, and
+ * the resend would be a request for an accepted key (measured: cut at 2 s, a loaded machine's answers
+ * were that slow). An answer slower than the rest still holds its batch up to `target.timeoutSeconds`.
  *
  * A record is released only from a full batch (the queue has more waiting: releasing gains nothing
  * when the consumer has nothing else to do), and only while it keeps IN_CALL_RECEIVES receives with
@@ -31,60 +35,6 @@ export function mayRelease({
   if (!batchIsFull) return false;
   const lastReleasable = maxReceiveCount === undefined ? 1 : maxReceiveCount - IN_CALL_RECEIVES;
   return receives <= lastReleasable;
-}
-
-/** The slowest of the last 50 successful answers: the latency the target really shows. */
-export class LatencyTracker {
-  private readonly recent: number[] = [];
-
-  constructor(private readonly window = 50) {}
-
-  observe(latencyMs: number): void {
-    if (!(Number.isFinite(latencyMs) && latencyMs >= 0)) return;
-    this.recent.push(latencyMs);
-    if (this.recent.length > this.window) this.recent.shift();
-  }
-
-  /** Undefined until the first success: nothing is known yet. */
-  slowestMs(): number | undefined {
-    return this.recent.length === 0 ? undefined : Math.max(...this.recent);
-  }
-}
-
-/**
- * A request that took this many times the slowest recent success is not coming back soon. Generous on
- * purpose: a cut request the target was about to accept is sent again (the target drops it by its
- * Idempotency-Key, but it is a request for an accepted key all the same).
- */
-export const SLOW_ANSWER_FACTOR = 4;
-/** Never cut an attempt below this: a target's normal jitter must not turn into failures. */
-export const MIN_CUT_ATTEMPT_MS = 2000;
-
-export interface AttemptTimeoutInput {
-  /** The integration's per-attempt timeout (`target.timeoutSeconds`). */
-  readonly configuredMs: number;
-  /** The slowest recent successful answer; undefined before any. */
-  readonly slowestRecentMs: number | undefined;
-  /** The limiter's last granted slot (epoch ms): sends still queued behind this request. */
-  readonly scheduledUntil: number;
-  readonly now: number;
-}
-
-/**
- * Per-attempt timeout of a releasable record: as long as the rest of its batch keeps the share busy,
- * plus room for SLOW_ANSWER_FACTOR × the slowest recent success (at least MIN_CUT_ATTEMPT_MS); never
- * above the configured timeout, and the configured timeout until the target has answered once.
- */
-export function cutAttemptTimeoutMs({
-  configuredMs,
-  slowestRecentMs,
-  scheduledUntil,
-  now,
-}: AttemptTimeoutInput): number {
-  if (slowestRecentMs === undefined) return configuredMs;
-  const roomMs = Math.max(MIN_CUT_ATTEMPT_MS, SLOW_ANSWER_FACTOR * slowestRecentMs);
-  const othersBusyMs = Math.max(0, scheduledUntil - now);
-  return Math.min(configuredMs, othersBusyMs + roomMs);
 }
 
 /**

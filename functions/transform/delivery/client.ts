@@ -32,13 +32,8 @@ export class ReleasedToQueueError extends TransientDeliveryError {
   }
 }
 
-/**
- * How a record that may be released (batch-pace.ts) is paced: its attempt timeout, and whether it
- * waits in-call for its next attempt. Absent: the configured timeout, and it always waits.
- */
+/** Whether a record that may be released (batch-pace.ts) waits in-call for its next attempt. */
 export interface ReleasePolicy {
-  /** The per-attempt timeout for the next request, given the configured one. */
-  attemptTimeoutMs(configuredMs: number): number;
   /** Wait `delayMs` in-call for the next attempt (true), or release the record to SQS (false). */
   waitInCall(delayMs: number): boolean;
   /** Whole seconds until SQS hands a released record out again. */
@@ -105,8 +100,6 @@ export interface DeliveryDeps {
   timeoutSignal?: (ms: number) => AbortSignal;
   /** Set when the record may be released to SQS rather than waited on (batch-pace.ts). */
   release?: ReleasePolicy;
-  /** Told the time (ms) of every answer that delivered: the latency the target really shows. */
-  onDelivered?: (latencyMs: number) => void;
 }
 
 export interface DeliveryResult {
@@ -230,9 +223,6 @@ async function attempt(
   // flight (or answered 2xx) when the invocation must save its result is never started.
   const timeoutMs = timeForRequestMs(deps, options);
   if (timeoutMs < minAttemptMs(options)) return { kind: 'no-time-left', sent: false };
-  // A releasable record's attempt may be cut shorter (never longer) than the time left allows.
-  const attemptMs = Math.min(timeoutMs, deps.release?.attemptTimeoutMs(options.timeoutMs) ?? timeoutMs);
-  const sentAt = deps.now();
   let response: Response;
   try {
     const headers = requestHeaders(request, body, authHeaders, deps.sign);
@@ -241,7 +231,7 @@ async function attempt(
       method: request.method,
       headers,
       body,
-      signal: (deps.timeoutSignal ?? AbortSignal.timeout)(Math.floor(attemptMs)),
+      signal: (deps.timeoutSignal ?? AbortSignal.timeout)(Math.floor(timeoutMs)),
     });
   } catch (error) {
     if (!isTransientRequestError(error)) throw error;
@@ -256,7 +246,6 @@ async function attempt(
   const kind = classifyStatus(status, options.retryableStatuses);
   if (kind === 'success') {
     rateLimiter?.onSuccess();
-    deps.onDelivered?.(deps.now() - sentAt);
     await discard(response);
     return { kind: 'delivered', sent: true, status };
   }

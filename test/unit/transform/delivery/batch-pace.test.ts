@@ -1,66 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  cutAttemptTimeoutMs,
-  LatencyTracker,
   mayRelease,
   releaseVisibilitySeconds,
   waitInCall,
 } from '../../../../functions/transform/delivery/batch-pace.js';
 
 const NOW = 1_000_000;
-
-describe('cutAttemptTimeoutMs: how long a releasable record’s attempt may hang', () => {
-  it.each([
-    // configured, slowest recent success, sends queued for, expected
-    {
-      configuredMs: 10_000,
-      slowestRecentMs: undefined,
-      queuedMs: 0,
-      expected: 10_000,
-      why: 'nothing known yet',
-    },
-    {
-      configuredMs: 10_000,
-      slowestRecentMs: 20,
-      queuedMs: 0,
-      expected: 2_000,
-      why: 'a fast target: the floor',
-    },
-    {
-      configuredMs: 10_000,
-      slowestRecentMs: 800,
-      queuedMs: 0,
-      expected: 3_200,
-      why: '4 × the slowest success',
-    },
-    {
-      configuredMs: 10_000,
-      slowestRecentMs: 20,
-      queuedMs: 2_000,
-      expected: 4_000,
-      why: 'the batch still sends',
-    },
-    {
-      configuredMs: 10_000,
-      slowestRecentMs: 5_000,
-      queuedMs: 0,
-      expected: 10_000,
-      why: 'never above configured',
-    },
-    { configuredMs: 500, slowestRecentMs: 20, queuedMs: 0, expected: 500, why: 'a short configured timeout' },
-    {
-      configuredMs: 10_000,
-      slowestRecentMs: 20,
-      queuedMs: -5_000,
-      expected: 2_000,
-      why: 'a schedule in the past',
-    },
-  ])('$why → $expected ms', ({ configuredMs, slowestRecentMs, queuedMs, expected }) => {
-    expect(
-      cutAttemptTimeoutMs({ configuredMs, slowestRecentMs, scheduledUntil: NOW + queuedMs, now: NOW }),
-    ).toBe(expected);
-  });
-});
 
 describe('waitInCall: wait for the next attempt, or release the record to SQS', () => {
   it.each([
@@ -84,21 +29,6 @@ describe('releaseVisibilitySeconds', () => {
     { retryAfterMs: 0, random: 1, expected: 3 },
   ])('Retry-After $retryAfterMs ms, draw $random → $expected s', ({ retryAfterMs, random, expected }) => {
     expect(releaseVisibilitySeconds(retryAfterMs, () => random)).toBe(expected);
-  });
-});
-
-describe('LatencyTracker', () => {
-  it('knows nothing before the first success, then the slowest of the last 50', () => {
-    // Prepare
-    const tracker = new LatencyTracker();
-    const before = tracker.slowestMs();
-    // Act
-    tracker.observe(900);
-    for (let i = 0; i < 50; i++) tracker.observe(10 + i);
-    tracker.observe(Number.NaN);
-    // Assess: the 900 ms answer has left the window; the bad value was ignored
-    expect(before).toBeUndefined();
-    expect(tracker.slowestMs()).toBe(59);
   });
 });
 

@@ -509,16 +509,9 @@ describe('deliver', () => {
   });
 
   describe('a releasable record (batch-pace.ts)', () => {
-    /** A policy that waits only for delays up to `waitUpToMs`, and cuts attempts to `cutMs`. */
-    function policy(waitUpToMs: number, cutMs = 10_000): ReleasePolicy & { timeouts: number[] } {
-      const timeouts: number[] = [];
+    /** A policy that waits only for delays up to `waitUpToMs`. */
+    function policy(waitUpToMs: number): ReleasePolicy {
       return {
-        timeouts,
-        attemptTimeoutMs: (configuredMs) => {
-          const ms = Math.min(configuredMs, cutMs);
-          timeouts.push(ms);
-          return ms;
-        },
         waitInCall: (delayMs) => delayMs <= waitUpToMs,
         releaseVisibilitySeconds: (retryAfterMs) => Math.ceil((retryAfterMs ?? 1000) / 1000) + 1,
       };
@@ -552,34 +545,6 @@ describe('deliver', () => {
       // Assess
       expect(result).toEqual({ status: 201, attempts: 2 });
       expect(target.requests).toHaveLength(2);
-    });
-
-    it('gives each attempt the timeout the policy cuts it to, and reports the latency of a delivery', async () => {
-      // Prepare
-      const release = policy(0, 1200);
-      const latencies: number[] = [];
-      const signals: number[] = [];
-      const { deps, clock } = setup(
-        [
-          async () => {
-            clock.advance(40);
-            return respond(201);
-          },
-        ],
-        {
-          release,
-          onDelivered: (ms) => latencies.push(ms),
-          timeoutSignal: (ms) => {
-            signals.push(ms);
-            return AbortSignal.timeout(ms);
-          },
-        },
-      );
-      // Act
-      await deliver(request, deps, options);
-      // Assess
-      expect(signals).toEqual([1200]);
-      expect(latencies).toEqual([40]);
     });
   });
 });
