@@ -7,7 +7,8 @@
  * The handler reads its environment at import and keeps module state (token cache, rate limiter),
  * so each sample target gets a fresh handler instance (`vi.resetModules()` + import), and the tests
  * that share one run in the order written. acme-orders declares 50 req/s over a MaximumConcurrency
- * of 5, so this one in-process container paces itself at 10 req/s, evenly spaced (burst 1).
+ * of 5, so this one in-process container paces itself at 9.5 req/s (95 % of 50 ÷ 5), a batch's first
+ * requests back to back after a gap (burst ⌈9.5⌉ = 10), never more than 10 in any second.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import {
