@@ -130,6 +130,7 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
   const { source, target, delivery = {}, alarms = {}, endpoint = {} } = definition;
   const functionTimeoutSeconds = delivery.functionTimeoutSeconds ?? 30;
   const rateLimitPerSecond = target.rateLimitPerSecond ?? 10;
+  const batchSize = delivery.batchSize ?? 10;
   const auth = target.auth;
   const eventId = source.eventId ?? defaultEventId(source.signature);
   return {
@@ -155,11 +156,9 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
       secretCacheSeconds: target.secretCacheSeconds ?? 300,
     },
     delivery: {
-      batchSize: delivery.batchSize ?? 10,
+      batchSize,
       maxBatchingWindowSeconds: delivery.maxBatchingWindowSeconds ?? 0,
-      // Each consumer gets rate ÷ concurrency requests/s; ~10/s each keeps a batch of 10 near one second.
-      maxConcurrency:
-        delivery.maxConcurrency ?? Math.min(1000, Math.max(2, Math.ceil(rateLimitPerSecond / 10))),
+      maxConcurrency: delivery.maxConcurrency ?? concurrencyForRate(rateLimitPerSecond, batchSize),
       maxReceiveCount: delivery.maxReceiveCount ?? 5,
       functionTimeoutSeconds,
       visibilityTimeoutSeconds: delivery.visibilityTimeoutSeconds ?? 6 * functionTimeoutSeconds,
@@ -191,6 +190,25 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
       throttle: endpoint.throttle ?? { rateLimit: 50, burstLimit: 100 },
     },
   };
+}
+
+/**
+ * Time a record holds its batch's slot, its in-call retries included, that the default concurrency
+ * is sized for: a request of ≤ 300 ms with a retry or two. A record that would hold it longer is
+ * released to SQS (functions/transform/delivery/batch-pace.ts), so this is also the most one costs.
+ */
+export const SECONDS_PER_RECORD = 1;
+
+/**
+ * The default MaximumConcurrency, by Little's law: requests in flight = rate × time per request. One
+ * consumer has at most a batch of records in flight, so rate × SECONDS_PER_RECORD ÷ batchSize
+ * consumers keep the declared rate busy (each paced at its share). More would only add billed waiting:
+ * each consumer waits for its share, so an event costs about concurrency ÷ rate seconds of it.
+ * Within the event source mapping's limits, 2–1000.
+ */
+export function concurrencyForRate(ratePerSecond: number, batchSize: number): number {
+  const needed = Math.ceil((ratePerSecond * SECONDS_PER_RECORD) / Math.max(1, batchSize));
+  return Math.min(1000, Math.max(2, needed));
 }
 
 function joinUrl(base: string, path: string): string {

@@ -61,9 +61,18 @@ export interface DeliverySettings {
   readonly rateLimitPerSecond: number;
   /** The event source mapping's MaximumConcurrency: how many consumers share the rate. */
   readonly maxConcurrency: number;
+  /**
+   * The event source mapping's BatchSize: a batch this full means the queue has more waiting, so a
+   * record that would hold it may be released to SQS instead (functions/transform/delivery/batch-pace.ts).
+   * @default - absent (a template from before it): no record is released
+   */
+  readonly batchSize?: number;
   readonly retryableStatuses: readonly number[];
   readonly maxAttemptsPerReceive: number;
-  /** The source queue's maxReceiveCount (the transformer keeps a waiting duplicate out of the DLQ). */
+  /**
+   * The source queue's maxReceiveCount: the transformer keeps a waiting duplicate out of the DLQ, and
+   * releases a record to SQS only while enough receives are left to retry it in-call (batch-pace.ts).
+   */
   readonly maxReceiveCount: number;
   readonly backoff: { readonly baseMs: number; readonly capMs: number };
   readonly redelivery: { readonly baseSeconds: number; readonly capSeconds: number };
@@ -103,6 +112,7 @@ export function deliverySettingsOf(i: ResolvedIntegration): DeliverySettings {
     timeoutSeconds: i.target.timeoutSeconds,
     rateLimitPerSecond: i.target.rateLimitPerSecond,
     maxConcurrency: i.delivery.maxConcurrency,
+    batchSize: i.delivery.batchSize,
     retryableStatuses: [...i.target.retryableStatuses],
     maxAttemptsPerReceive: i.delivery.maxAttemptsPerReceive,
     maxReceiveCount: i.delivery.maxReceiveCount,
@@ -325,6 +335,7 @@ function deliverySettingsProblems(value: unknown): string[] {
   num('maxConcurrency', v.maxConcurrency, 1);
   num('maxAttemptsPerReceive', v.maxAttemptsPerReceive, 1);
   num('maxReceiveCount', v.maxReceiveCount, 1);
+  if (v.batchSize !== undefined) num('batchSize', v.batchSize, 1);
   if (!Array.isArray(v.retryableStatuses) || !v.retryableStatuses.every((s) => Number.isInteger(s)))
     problems.push('retryableStatuses must be a list of status codes');
   const group = (name: string, keys: string[]) => {

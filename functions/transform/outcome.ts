@@ -14,6 +14,7 @@ import {
   SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   visibilityTimeoutForReceive,
 } from './delivery/backoff.js';
+import { ReleasedToQueueError } from './delivery/client.js';
 
 /** What happened when the record was handled. */
 export type Happened =
@@ -128,6 +129,15 @@ function decideFailure(
     // One more failed receive would move it to the DLQ with no reason: keep a delayed copy instead.
     return { action: 'requeue', afterSeconds, metrics: ['twinsRequeued'] };
   }
+  // Released rather than waited on (batch-pace.ts): back soon, as the target asked, jittered.
+  if (error instanceof ReleasedToQueueError && circuitOpenUntil === undefined)
+    return {
+      action: 'retry',
+      afterSeconds: error.retryInSeconds,
+      error,
+      recordFailure: true,
+      metrics: ['deliveryFailures'],
+    };
   const afterSeconds =
     circuitOpenUntil !== undefined
       ? secondsUntil(circuitOpenUntil, now)
@@ -154,6 +164,9 @@ export function targetSignal(happened: Happened): 'answered' | 'failed' | undefi
   if (error instanceof PermanentDeliveryError)
     return error.details.reason === 'target-rejected' ? 'answered' : undefined;
   // Throttling (429) is the limiter's business; the circuit is for a target that is down or broken.
+  // A record released after one failed attempt says too little about the target: its later
+  // receives, retried in-call, do.
+  if (error instanceof ReleasedToQueueError) return undefined;
   if (error instanceof TransientDeliveryError) return error.details.status === 429 ? undefined : 'failed';
   return undefined;
 }

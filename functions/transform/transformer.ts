@@ -19,7 +19,8 @@ import type { TransformerConfig } from './config.js';
 import { ConsumerCircuit } from './consumer-circuit.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
 import { AdaptiveRateLimiter } from './delivery/adaptive-rate-limiter.js';
-import { deliver } from './delivery/client.js';
+import { mayRelease, releaseVisibilitySeconds, waitInCall } from './delivery/batch-pace.js';
+import { deliver, type ReleasePolicy } from './delivery/client.js';
 import { createTargetAuthenticator } from './delivery/target-auth.js';
 import { FailureLog } from './failure-log.js';
 import { idempotentCall } from './idempotent-call.js';
@@ -90,11 +91,24 @@ export function createTransformer(
       },
     },
   );
+  const share = (RATE_HEADROOM * delivery.rateLimitPerSecond) / delivery.maxConcurrency;
   const rateLimiter = new AdaptiveRateLimiter({
-    ratePerSecond: (RATE_HEADROOM * delivery.rateLimitPerSecond) / delivery.maxConcurrency,
+    ratePerSecond: share,
+    // The gap between two batches (delete, receive, invoke) is made up by sending the next batch's
+    // first requests back to back: still never more than ⌈share⌉ in any second.
+    burst: Math.max(1, Math.min(Math.ceil(share), delivery.batchSize ?? 1)),
+    // Only a run of 429s slows every request down; a lone one is waited out by its Retry-After.
+    throttleAfter: 2,
     now: Date.now,
     sleep,
   });
+  const release: ReleasePolicy = {
+    waitInCall: (delayMs) =>
+      waitInCall({ delayMs, scheduledUntil: rateLimiter.scheduledUntil(), now: Date.now() }),
+    releaseVisibilitySeconds: (retryAfterMs) => releaseVisibilitySeconds(retryAfterMs, Math.random),
+  };
+  /** Jobs that may be released rather than waited on (batch-pace.ts `mayRelease`). */
+  const releasable = new WeakSet<DeliveryJob>();
 
   /** Jobs this invocation actually sent; any other success is a stored result replayed for a duplicate. */
   const sentNow = new WeakSet<DeliveryJob>();
@@ -114,6 +128,7 @@ export function createTransformer(
           remainingTimeMs,
           authenticator,
           rateLimiter,
+          release: releasable.has(job) ? release : undefined,
           sign: signingSecret
             ? (sent: string) =>
                 signStandardWebhook(signingSecret, { id: job.eventId, timestamp: new Date(), body: sent })
@@ -140,6 +155,9 @@ export function createTransformer(
     },
   );
 
+  /** The batch under way is full (the queue has more waiting): see batch-pace.ts. */
+  let batchIsFull = false;
+
   async function handleRecord(record: SQSRecord) {
     const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
     let job: DeliveryJob | undefined;
@@ -147,6 +165,8 @@ export function createTransformer(
     try {
       // Frozen: the idempotency layer hashes this object before and after the call.
       job = Object.freeze(toDeliveryJob(record));
+      if (mayRelease({ receives, maxReceiveCount: delivery.maxReceiveCount, batchIsFull }))
+        releasable.add(job);
       await deliverOnce(job);
       happened = { kind: sentNow.has(job) ? 'sent' : 'replayed' };
     } catch (error) {
@@ -286,6 +306,7 @@ export function createTransformer(
       }
       return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
     }
+    batchIsFull = delivery.batchSize !== undefined && event.Records.length >= Math.max(2, delivery.batchSize);
     return processPartialResponse(event, handleRecord, processor, {
       context: invocation,
       throwOnFullBatchFailure: false,

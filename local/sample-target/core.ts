@@ -63,6 +63,8 @@ export interface TargetStats {
   readonly permanentlyRefused: number;
   /** Delivery requests not accepted: 401, 429, 400, fault answers and dropped connections. */
   readonly rejected: number;
+  /** 429s answered by the declared rate limit itself (not the fault mix's injected ones). */
+  readonly rateLimited: number;
   /** Answers to delivery requests by status; `reset` counts dropped connections. */
   readonly byStatus: Readonly<Record<string, number>>;
   readonly tokensIssued: number;
@@ -408,7 +410,7 @@ export class SampleTargetCore {
   private readonly answered = new Map<string, TargetAnswer>();
   private log: ReceivedDelivery[] = [];
   private currentFaults: Faults = NO_FAULTS;
-  private counts = { received: 0, delivered: 0, duplicates: 0, rejected: 0, tokensIssued: 0 };
+  private counts = { received: 0, delivered: 0, duplicates: 0, rejected: 0, rateLimited: 0, tokensIssued: 0 };
   private permanentlyRefused = new Set<string>();
   private byStatus = new Map<string, number>();
   private nextId = 1;
@@ -516,7 +518,7 @@ export class SampleTargetCore {
 
   /** Forgets counters, deliveries, Idempotency-Keys, rate windows and faults; issued tokens stay valid. */
   reset(): void {
-    this.counts = { received: 0, delivered: 0, duplicates: 0, rejected: 0, tokensIssued: 0 };
+    this.counts = { received: 0, delivered: 0, duplicates: 0, rejected: 0, rateLimited: 0, tokensIssued: 0 };
     this.permanentlyRefused = new Set();
     this.byStatus = new Map();
     this.answered.clear();
@@ -537,6 +539,7 @@ export class SampleTargetCore {
 
     const slot = this.limiter.tryAcquire(now);
     if (!slot.ok) {
+      this.counts.rateLimited++;
       return json(
         429,
         { error: 'rate_limited', message: `at most ${this.rateLimit} requests per second` },

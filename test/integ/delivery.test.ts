@@ -7,7 +7,8 @@
  * The handler reads its environment at import and keeps module state (token cache, rate limiter),
  * so each sample target gets a fresh handler instance (`vi.resetModules()` + import), and the tests
  * that share one run in the order written. acme-orders declares 50 req/s over a MaximumConcurrency
- * of 5, so this one in-process container paces itself at 10 req/s, evenly spaced (burst 1).
+ * of 5, so this one in-process container paces itself at 9.5 req/s (95 % of 50 ÷ 5), a batch's first
+ * requests back to back after a gap (burst ⌈9.5⌉ = 10), never more than 10 in any second.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import {
@@ -175,17 +176,20 @@ async function invoke(
  * receive them again, with their receive count one higher.
  */
 async function redeliver(failed: SQSRecord[]): Promise<SQSRecord[]> {
-  const out = await sqs.send(
-    new ChangeMessageVisibilityBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: failed.map((r, i) => ({
-        Id: String(i),
-        ReceiptHandle: r.receiptHandle,
-        VisibilityTimeout: 0,
-      })),
-    }),
-  );
-  expect(out.Failed ?? []).toEqual([]);
+  // Ten entries per request at most (more than ten records of a receive can fail when they are released).
+  for (const part of chunks(failed, 10)) {
+    const out = await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: part.map((r, i) => ({
+          Id: String(i),
+          ReceiptHandle: r.receiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    );
+    expect(out.Failed ?? []).toEqual([]);
+  }
   const again = (await receive(queueUrl, failed.length)).map(toRecord).sort(byEventId);
   expect(again.map(eventIdOf)).toEqual(failed.map(eventIdOf).sort());
   return again;
@@ -377,6 +381,39 @@ describe('Retry-After from a target declaring 1 req/s', () => {
     expect(await deliverAll(transform, await redeliver(failed), 10)).toBe(1);
     expect(uniqueKeys(target)).toEqual(new Set(records.map(eventIdOf)));
     expect(await failureLog.read(INTEGRATION, throttled)).toBeUndefined();
+  });
+});
+
+describe('a full batch against a failing target (issue 11)', () => {
+  it('releases the records whose retry would hold the batch, each back soon, none dead-lettered', async () => {
+    // Prepare: every delivery answered 503 on the first receive
+    const { target, transform } = await targetWithFreshTransformer({ rateLimitPerSecond: 2 * LIMITER_RATE });
+    const records = await enqueue('evt-release', 10);
+    target.setFaults({ status: 503 });
+    // Act
+    const { failed } = await invoke(transform, records);
+    const requestsFirstReceive = target.stats().received;
+    target.setFaults({ status: null });
+    // Assess: all failed; some were released after fewer than 3 attempts (no in-call wait left to hide
+    // behind), with a visibility of seconds rather than the 30 s of a failed receive
+    expect(failed).toHaveLength(10);
+    expect(requestsFirstReceive).toBeLessThan(10 * MAX_ATTEMPTS_PER_RECEIVE);
+    const reasons = await Promise.all(failed.map((r) => failureLog.read(INTEGRATION, eventIdOf(r))));
+    const wasReleased = (i: number) =>
+      /released to the queue \(back in [1-3] s\)/.test(reasons[i]?.reason ?? '');
+    const released = failed.filter((_, i) => wasReleased(i));
+    const waited = failed.filter((_, i) => !wasReleased(i));
+    expect(released.length).toBeGreaterThan(0);
+    // The others gave up after their attempts (30 s away): hand them back now; the released ones
+    // come back by themselves within 3 s
+    const waitedAgain = waited.length > 0 ? await redeliver(waited) : [];
+    await sleep(4000);
+    const releasedAgain = (await receive(queueUrl, released.length)).map(toRecord);
+    expect(releasedAgain.map(eventIdOf).sort()).toEqual(released.map(eventIdOf).sort());
+    // …and the next receive delivers every event, once
+    expect(await deliverAll(transform, [...waitedAgain, ...releasedAgain].sort(byEventId), 10)).toBe(1);
+    expect(uniqueKeys(target)).toEqual(new Set(records.map(eventIdOf)));
+    expect(target.stats().duplicates).toBe(0);
   });
 });
 

@@ -30,6 +30,13 @@ export interface AdaptiveRateLimiterProps {
    */
   readonly increasePerSuccess?: number;
   /**
+   * Consecutive 429 answers (no success between them) that make one throttle signal. A target over its
+   * limit refuses request after request; a lone 429 among successes (a busy moment, an injected fault)
+   * is waited out by its own Retry-After without slowing every other request down.
+   * @default 1
+   */
+  readonly throttleAfter?: number;
+  /**
    * 429s closer together than this count as one throttle signal, so one burst of answers to
    * requests already in flight halves the rate once, not once per request.
    * @default 1000
@@ -51,7 +58,11 @@ export class AdaptiveRateLimiter {
   /** Send times granted (possibly in the future), oldest first; the last 2 × ⌈declared⌉. */
   private readonly granted: number[] = [];
   private readonly memory: number;
+  private readonly throttleAfter: number;
+  private consecutive429 = 0;
   private rate: number;
+  /** How late a recent wait ended (decaying maximum): a busy event loop sends after its slot. */
+  private lateMs = 0;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
 
   constructor(props: AdaptiveRateLimiterProps) {
@@ -65,6 +76,7 @@ export class AdaptiveRateLimiter {
     );
     this.increase = props.increasePerSuccess ?? props.ratePerSecond * 0.05;
     this.cooldownMs = props.decreaseCooldownMs ?? 1000;
+    this.throttleAfter = props.throttleAfter ?? 1;
     this.now = props.now;
     this.sleep = props.sleep;
     this.memory = 2 * Math.ceil(props.ratePerSecond);
@@ -76,17 +88,47 @@ export class AdaptiveRateLimiter {
     return this.rate;
   }
 
-  /** Resolves when this caller may send. Callers are served in call order. */
-  async acquire(): Promise<void> {
+  /**
+   * Resolves, with the slot granted (epoch ms), when this caller may send. Callers are served in
+   * call order. Tell `sending(slot)` right before the request goes, so lateness is accounted for.
+   */
+  async acquire(): Promise<number> {
     const now = this.now();
     const at = this.nextSlot(now);
     this.granted.push(at);
     if (this.granted.length > this.memory) this.granted.splice(0, this.granted.length - this.memory);
     if (at > now) await this.sleep(at - now);
+    this.sending(at);
+    return at;
   }
 
-  /** The target answered 429: halve the rate (once per cooldown), not below the floor. */
+  /** The request of `slot` goes now: remember how late it is (a busy event loop sends after its slot). */
+  sending(slot: number): void {
+    this.lateMs = Math.max(this.now() - slot, this.lateMs * LATE_DECAY);
+  }
+
+  /**
+   * Room added to every declared-rate window (ms): twice how late recent waits ended. The guarantee
+   * is about the times granted; a send that leaves L ms after its slot keeps it only while each window
+   * has L ms to spare. Zero when timers fire on time (a Lambda container has its own CPU); on a loaded
+   * machine it costs what the lateness costs, not a fixed share of the rate.
+   */
+  get lateAllowanceMs(): number {
+    return 2 * this.lateMs;
+  }
+
+  /**
+   * Epoch ms of the last slot granted (possibly in the future): until then, callers already queued
+   * keep this limiter's share busy. −Infinity before the first grant.
+   */
+  scheduledUntil(): number {
+    return this.granted[this.granted.length - 1] ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /** The target answered 429: halve the rate (once per cooldown, after `throttleAfter` in a row), not below the floor. */
   onThrottled(): void {
+    this.consecutive429++;
+    if (this.consecutive429 < this.throttleAfter) return;
     const now = this.now();
     if (now - this.lastDecreaseAt < this.cooldownMs) return;
     this.lastDecreaseAt = now;
@@ -95,6 +137,7 @@ export class AdaptiveRateLimiter {
 
   /** The target accepted a request: creep back towards the declared rate. */
   onSuccess(): void {
+    this.consecutive429 = 0;
     this.rate = Math.min(this.declaredRate, this.rate + this.increase);
   }
 
@@ -109,21 +152,34 @@ export class AdaptiveRateLimiter {
     const declaredWindow = Math.ceil(this.declaredRate);
     return Math.max(
       at,
-      this.earliest(Math.min(this.burst, declaredWindow), 2 * declaredWindow, this.declaredRate),
+      this.earliest(
+        Math.min(this.burst, declaredWindow),
+        2 * declaredWindow,
+        this.declaredRate,
+        this.lateAllowanceMs,
+        declaredWindow,
+      ),
     );
   }
 
-  /** max over k in [from, to] of t_k + k / rate, where t_k is the k-th most recent grant. */
-  private earliest(from: number, to: number, rate: number): number {
+  /**
+   * max over k in [from, to] of t_k + k / rate, where t_k is the k-th most recent grant, with
+   * `allowanceMs` more for every k ≥ `allowanceFromK` (the windows of a second or longer).
+   */
+  private earliest(from: number, to: number, rate: number, allowanceMs = 0, allowanceFromK = to + 1): number {
     let at = Number.NEGATIVE_INFINITY;
     const count = this.granted.length;
     for (let k = from; k <= Math.min(to, count); k++) {
       const tk = this.granted[count - k];
-      if (tk !== undefined) at = Math.max(at, tk + (k * 1000) / rate);
+      if (tk !== undefined)
+        at = Math.max(at, tk + (k * 1000) / rate + (k >= allowanceFromK ? allowanceMs : 0));
     }
     return at;
   }
 }
+
+/** Per wait, how much of the lateness remembered is kept (about 50 waits to fade to a third). */
+const LATE_DECAY = 0.98;
 
 function validate(props: AdaptiveRateLimiterProps): string[] {
   const problems: string[] = [];
@@ -140,6 +196,12 @@ function validate(props: AdaptiveRateLimiterProps): string[] {
   }
   if (increasePerSuccess !== undefined && !(Number.isFinite(increasePerSuccess) && increasePerSuccess >= 0)) {
     problems.push(`increasePerSuccess must be a number ≥ 0, got ${increasePerSuccess}`);
+  }
+  if (
+    props.throttleAfter !== undefined &&
+    !(Number.isInteger(props.throttleAfter) && props.throttleAfter >= 1)
+  ) {
+    problems.push(`throttleAfter must be a whole number ≥ 1, got ${props.throttleAfter}`);
   }
   if (decreaseCooldownMs !== undefined && !(Number.isFinite(decreaseCooldownMs) && decreaseCooldownMs >= 0)) {
     problems.push(`decreaseCooldownMs must be a number ≥ 0, got ${decreaseCooldownMs}`);

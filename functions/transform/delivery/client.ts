@@ -17,6 +17,29 @@ import { TokenRequestError } from './oauth2.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { TargetAuthenticator } from './target-auth.js';
 
+/**
+ * A transient failure handed back to SQS after fewer attempts than allowed, because waiting for the
+ * next one would have held the rest of the batch (batch-pace.ts). SQS brings it back in `retryInSeconds`.
+ */
+export class ReleasedToQueueError extends TransientDeliveryError {
+  constructor(
+    message: string,
+    details: TransientDeliveryError['details'],
+    readonly retryInSeconds: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, details, options);
+  }
+}
+
+/** Whether a record that may be released (batch-pace.ts) waits in-call for its next attempt. */
+export interface ReleasePolicy {
+  /** Wait `delayMs` in-call for the next attempt (true), or release the record to SQS (false). */
+  waitInCall(delayMs: number): boolean;
+  /** Whole seconds until SQS hands a released record out again. */
+  releaseVisibilitySeconds(retryAfterMs: number | undefined): number;
+}
+
 export interface DeliveryRequest {
   readonly url: string;
   readonly method: 'POST' | 'PUT' | 'PATCH';
@@ -75,6 +98,8 @@ export interface DeliveryDeps {
   sign?: (body: string) => Readonly<Record<string, string>>;
   /** The abort signal of one request. @default AbortSignal.timeout */
   timeoutSignal?: (ms: number) => AbortSignal;
+  /** Set when the record may be released to SQS rather than waited on (batch-pace.ts). */
+  release?: ReleasePolicy;
 }
 
 export interface DeliveryResult {
@@ -138,6 +163,15 @@ export async function deliver(
     if (delayMs + options.timeoutMs > deps.remainingTimeMs() - marginMs) {
       throw giveUp(`not enough time left to wait ${delayMs} ms and try again`);
     }
+    if (deps.release && !deps.release.waitInCall(delayMs)) {
+      const retryInSeconds = deps.release.releaseVisibilitySeconds(last.retryAfterMs);
+      throw new ReleasedToQueueError(
+        `${last.description}; released to the queue (back in ${retryInSeconds} s) rather than holding its batch ${delayMs} ms`,
+        { status: last.status, attempts, retryAfterMs: last.retryAfterMs },
+        retryInSeconds,
+        { cause: last.cause },
+      );
+    }
     await deps.sleep(delayMs);
   }
 }
@@ -184,16 +218,18 @@ async function attempt(
   }
 
   // The slot is taken right before sending: auth lookups in between would bunch requests together.
-  await rateLimiter?.acquire();
+  const slot = await rateLimiter?.acquire();
   // Measured now, after the token request and the limiter's wait: a request that could still be in
   // flight (or answered 2xx) when the invocation must save its result is never started.
   const timeoutMs = timeForRequestMs(deps, options);
   if (timeoutMs < minAttemptMs(options)) return { kind: 'no-time-left', sent: false };
   let response: Response;
   try {
+    const headers = requestHeaders(request, body, authHeaders, deps.sign);
+    if (slot !== undefined) rateLimiter?.sending(slot);
     response = await deps.fetch(request.url, {
       method: request.method,
-      headers: requestHeaders(request, body, authHeaders, deps.sign),
+      headers,
       body,
       signal: (deps.timeoutSignal ?? AbortSignal.timeout)(Math.floor(timeoutMs)),
     });

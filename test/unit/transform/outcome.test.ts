@@ -6,6 +6,7 @@ import {
 import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { describe, expect, it } from 'vitest';
 import { PermanentDeliveryError, TransientDeliveryError } from '../../../functions/shared/errors.js';
+import { ReleasedToQueueError } from '../../../functions/transform/delivery/client.js';
 import {
   decideOutcome,
   type Happened,
@@ -28,6 +29,7 @@ const unmappable = new PermanentDeliveryError('mapping failed: RangeError: Inval
 const unavailable = new TransientDeliveryError('target answered 503', { status: 503, attempts: 3 });
 const throttled = new TransientDeliveryError('target answered 429', { status: 429, attempts: 1 });
 const timedOut = new TransientDeliveryError('request timed out', { attempts: 3 });
+const released = new ReleasedToQueueError('target answered 503; released', { status: 503, attempts: 1 }, 2);
 const record = (payloadHash?: string) =>
   new IdempotencyRecord({ idempotencyKey: 'hookyard.acme-orders#k', status: 'COMPLETED', payloadHash });
 const conflicting = new IdempotencyValidationError('Payload does not match', record('a1b2'));
@@ -231,9 +233,27 @@ describe('targetSignal: what a record tells the shared circuit', () => {
     ['5xx', failed(unavailable), 'failed'],
     ['timeout', failed(timedOut), 'failed'],
     ['429: the limiter’s business', failed(throttled), undefined],
+    ['released after one failed attempt: too little to judge the target', failed(released), undefined],
     ['twin in flight', failed(inProgress), undefined],
     ['conflicting body', failed(conflicting), undefined],
   ] as const)('%s', (_, happened, expected) => {
     expect(targetSignal(happened as Happened)).toBe(expected);
+  });
+});
+
+describe('decideOutcome: a record released to SQS rather than waited on', () => {
+  it.each([
+    {
+      why: 'comes back in the seconds it was released for, its failure recorded',
+      circuitOpenUntil: undefined,
+      expected: { action: 'retry', afterSeconds: 2, recordFailure: true, metrics: ['deliveryFailures'] },
+    },
+    {
+      why: 'waits for the circuit when it is open',
+      circuitOpenUntil: NOW + 60_000,
+      expected: { action: 'retry', afterSeconds: 60, recordFailure: true, metrics: ['deliveryFailures'] },
+    },
+  ])('$why', ({ circuitOpenUntil, expected }) => {
+    expect(decide(failed(released), 1, circuitOpenUntil)).toEqual(expected);
   });
 });

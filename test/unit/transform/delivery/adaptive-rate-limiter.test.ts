@@ -253,4 +253,64 @@ describe('AdaptiveRateLimiter', () => {
     // Assess
     expect(create).toThrow(message);
   });
+
+  it('reports the last slot it granted, so a caller knows how long queued sends keep it busy', async () => {
+    // Prepare
+    const clock = fakeClock();
+    const limiter = new AdaptiveRateLimiter({ ratePerSecond: 10, now: clock.now, sleep: async () => {} });
+    const before = limiter.scheduledUntil();
+    // Act: three callers queue at once (the sleep does not move time)
+    await Promise.all([limiter.acquire(), limiter.acquire(), limiter.acquire()]);
+    // Assess
+    expect(before).toBe(Number.NEGATIVE_INFINITY);
+    expect(limiter.scheduledUntil() - START_MS).toBe(200);
+  });
+
+  it('slows down only on a run of 429s when throttleAfter is 2: a lone 429 among successes is ignored', () => {
+    // Prepare
+    const clock = fakeClock();
+    const limiter = new AdaptiveRateLimiter({
+      ratePerSecond: 10,
+      throttleAfter: 2,
+      now: clock.now,
+      sleep: clock.sleep,
+    });
+    // Act + Assess
+    limiter.onThrottled();
+    limiter.onSuccess();
+    limiter.onThrottled();
+    expect(limiter.currentRate).toBe(10);
+    limiter.onThrottled();
+    expect(limiter.currentRate).toBe(5);
+  });
+
+  it('fails when throttleAfter is not a whole number ≥ 1', () => {
+    const clock = fakeClock();
+    expect(
+      () =>
+        new AdaptiveRateLimiter({ ratePerSecond: 10, throttleAfter: 0, now: clock.now, sleep: clock.sleep }),
+    ).toThrow(/throttleAfter must be a whole number ≥ 1, got 0/);
+  });
+
+  it('keeps the declared window when waits end late: later sends make room for the lateness seen', async () => {
+    // Prepare: one wait ends 60 ms after its slot (a busy event loop), the others on time
+    let now = START_MS;
+    let waits = 0;
+    const limiter = new AdaptiveRateLimiter({
+      ratePerSecond: 10,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms + (++waits === 1 ? 60 : 0);
+      },
+    });
+    const sent: number[] = [];
+    // Act
+    for (let i = 0; i < 40; i++) {
+      await limiter.acquire();
+      sent.push(now);
+    }
+    // Assess: measured at the real send times, never more than 10 in any second
+    expect(busiestWindow(sent, 1000)).toBeLessThanOrEqual(10);
+    expect(limiter.lateAllowanceMs).toBeGreaterThan(0);
+  });
 });

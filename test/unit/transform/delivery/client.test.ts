@@ -11,6 +11,8 @@ import {
   type DeliveryOptions,
   type DeliveryRequest,
   deliver,
+  ReleasedToQueueError,
+  type ReleasePolicy,
 } from '../../../../functions/transform/delivery/client.js';
 import { TokenRequestError } from '../../../../functions/transform/delivery/oauth2.js';
 import type { TargetAuthenticator } from '../../../../functions/transform/delivery/target-auth.js';
@@ -504,5 +506,45 @@ describe('deliver', () => {
 
     // Assess
     expect(error).toBe(bug);
+  });
+
+  describe('a releasable record (batch-pace.ts)', () => {
+    /** A policy that waits only for delays up to `waitUpToMs`. */
+    function policy(waitUpToMs: number): ReleasePolicy {
+      return {
+        waitInCall: (delayMs) => delayMs <= waitUpToMs,
+        releaseVisibilitySeconds: (retryAfterMs) => Math.ceil((retryAfterMs ?? 1000) / 1000) + 1,
+      };
+    }
+
+    it('is released to the queue after a 429 whose Retry-After would hold the batch, with one request sent', async () => {
+      // Prepare
+      const release = policy(500);
+      const { deps, target, clock } = setup([respond(429, undefined, { 'retry-after': '1' })], { release });
+      // Act
+      const error = await failure(deliver(request, deps, options));
+      // Assess
+      expect(error).toBeInstanceOf(ReleasedToQueueError);
+      expect(error).toMatchObject({
+        retryInSeconds: 2,
+        details: { status: 429, attempts: 1, retryAfterMs: 1000 },
+      });
+      expect((error as Error).message).toMatch(
+        /^target answered 429.*; released to the queue \(back in 2 s\)/,
+      );
+      expect(target.requests).toHaveLength(1);
+      expect(clock.sleeps).toEqual([]);
+    });
+
+    it('waits in-call when the wait hides behind the rest of the batch', async () => {
+      // Prepare: the backoff after a 503 is at most 200 ms × 0.5 = 100 ms
+      const release = policy(500);
+      const { deps, target } = setup([respond(503), respond(201)], { release });
+      // Act
+      const result = await deliver(request, deps, options);
+      // Assess
+      expect(result).toEqual({ status: 201, attempts: 2 });
+      expect(target.requests).toHaveLength(2);
+    });
   });
 });
