@@ -17,6 +17,8 @@
  * Every route is behind the local trust boundary (`local/http.ts`: loopback Host, not cross-site).
  *   GET  /_admin/stats         counters, see TargetStats
  *   GET  /_admin/received      accepted unique deliveries
+ *   GET  /_admin/replays       requests for an already accepted Idempotency-Key, with their time
+ *   GET  /_admin/permanently-refused  Idempotency-Keys the fault mix refuses for good (400)
  *   GET  /_admin/faults        current faults
  *   POST /_admin/faults        merge a JSON object of faults, e.g. {"errorRate":0.3} or {"down":true}
  *   POST /_admin/reset         counters, deliveries, keys, rate windows and faults back to empty
@@ -31,6 +33,7 @@ import {
   type Faults,
   parseFaults,
   type ReceivedDelivery,
+  type ReplayedRequest,
   SampleTargetCore,
   type SampleTargetCoreOptions,
   type TargetAnswer,
@@ -42,6 +45,7 @@ import {
 export type {
   Faults,
   ReceivedDelivery,
+  ReplayedRequest,
   TargetAuthMode,
   TargetStats,
 } from './core.js';
@@ -84,6 +88,10 @@ export interface SampleTarget {
   setFaults(faults: Partial<Faults>): void;
   stats(): TargetStats;
   received(): readonly ReceivedDelivery[];
+  /** Requests for an already accepted Idempotency-Key, with their time. */
+  replays(): readonly ReplayedRequest[];
+  /** Idempotency-Keys the fault mix refused permanently (400). */
+  permanentlyRefusedKeys(): readonly string[];
   /** Counters, deliveries, Idempotency-Keys, rate windows and faults back to empty; tokens stay valid. */
   reset(): void;
   /** Invalidates every issued access token. */
@@ -118,6 +126,8 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
         return answer(200, core.stats());
       case 'GET /_admin/received':
         return answer(200, core.received());
+      case 'GET /_admin/replays':
+        return answer(200, core.replays());
       case 'GET /_admin/permanently-refused':
         return answer(200, core.permanentlyRefusedKeys());
       case 'GET /_admin/faults':
@@ -173,6 +183,8 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
     },
     stats: () => core.stats(),
     received: () => core.received(),
+    replays: () => core.replays(),
+    permanentlyRefusedKeys: () => core.permanentlyRefusedKeys(),
     reset: () => core.reset(),
     revokeTokens: () => core.revokeTokens(),
     stop: () => {

@@ -1,7 +1,7 @@
 /** Step 3: the sample target, when some transformer delivers to its address on the local stage. */
 import { type DeliverySettings, ENV } from '../../functions/shared/contract.js';
 import { secretOf } from '../integration-view.js';
-import { type SampleTarget, startSampleTarget } from '../sample-target/index.js';
+import { type SampleTarget, type SampleTargetOptions, startSampleTarget } from '../sample-target/index.js';
 import type { FunctionPlan, SandboxPlan } from '../stack-template.js';
 import type { StepContext } from './context.js';
 import type { LocalSecrets } from './secrets.js';
@@ -29,25 +29,45 @@ export async function startSampleTargetStep(
     readonly allowOrigins?: readonly string[];
   },
 ): Promise<SampleTargetStep> {
-  const fn = plan.functions.find(deliversToSampleTarget);
-  if (!fn) return { base: SAMPLE_TARGET_BASE };
-  const secretId = fn.environment[ENV.targetSecretId];
-  const credentials = secretId
-    ? (JSON.parse(secrets.value(secretOf(plan, secretId)?.name ?? secretId)) as Record<string, string>)
-    : {};
+  const auth = sampleTargetAuthOf(plan, secrets.value);
+  if (!auth) return { base: SAMPLE_TARGET_BASE };
   const target = await startSampleTarget({
     port: opts.port,
-    auth: fn.environment[ENV.targetTokenUrl] ? 'oauth2' : credentials.apiKey ? 'api-key' : 'none',
-    clientId: credentials.clientId,
-    clientSecret: credentials.clientSecret,
-    apiKey: credentials.apiKey,
-    // The target enforces the rate the integration declares, as the real one would.
-    rateLimitPerSecond: opts.rateLimitPerSecond ?? declaredRate(fn),
+    ...auth,
+    rateLimitPerSecond: opts.rateLimitPerSecond ?? auth.rateLimitPerSecond,
     adminToken: ctx.token,
     allowOrigins: opts.allowOrigins,
   });
   ctx.stoppers.add(() => target.stop());
   return { target, base: target.url };
+}
+
+/**
+ * How the sample target must authenticate the transformer that delivers to it (credentials from that
+ * transformer's target secret, read through `secretValue(name)`), and the rate it declares; undefined
+ * when no transformer delivers to the sample target. Also used by runs that host the target
+ * themselves (bench/chaos.ts).
+ */
+export function sampleTargetAuthOf(
+  plan: SandboxPlan,
+  secretValue: (name: string) => string,
+):
+  | Pick<SampleTargetOptions, 'auth' | 'clientId' | 'clientSecret' | 'apiKey' | 'rateLimitPerSecond'>
+  | undefined {
+  const fn = plan.functions.find(deliversToSampleTarget);
+  if (!fn) return undefined;
+  const secretId = fn.environment[ENV.targetSecretId];
+  const credentials = secretId
+    ? (JSON.parse(secretValue(secretOf(plan, secretId)?.name ?? secretId)) as Record<string, string>)
+    : {};
+  return {
+    auth: fn.environment[ENV.targetTokenUrl] ? 'oauth2' : credentials.apiKey ? 'api-key' : 'none',
+    clientId: credentials.clientId,
+    clientSecret: credentials.clientSecret,
+    apiKey: credentials.apiKey,
+    // The target enforces the rate the integration declares, as the real one would.
+    rateLimitPerSecond: declaredRate(fn),
+  };
 }
 
 /** The rate in the transformer's delivery settings; the target's default when they are absent. */
