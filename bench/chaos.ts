@@ -72,7 +72,7 @@ try {
       })),
     );
   }
-  console.log('in the DLQ (each once, each refused for good by the target):');
+  console.log('in the DLQ (each refused for good by the target):');
   console.table(
     report.dlq.map((d) => ({
       event: d.eventId,
@@ -82,6 +82,18 @@ try {
       copies: d.copies,
     })),
   );
+  if (report.dlqCopies.length > 0) {
+    console.log('events the DLQ holds more than once (entry times in seconds relative to the crash):');
+    console.table(
+      report.dlqCopies.map((c) => ({
+        event: c.eventId,
+        copies: c.copies,
+        'ingest accepted': c.ingested,
+        'entered DLQ': c.sentVsCrashS.join(', '),
+        why: c.why,
+      })),
+    );
+  }
   console.log(`\n${CHAOS_DURABILITY_NOTE}\n`);
   const verdict = report.problems.length === 0;
   console.log(
@@ -108,6 +120,7 @@ try {
         crashAt: crash ? new Date(crash.at).toISOString() : undefined,
         replays: report.replays,
         dlq: report.dlq,
+        dlqCopies: report.dlqCopies,
         lost: report.lost,
         redriven: result.redriven,
         problems: report.problems,

@@ -17,6 +17,10 @@ export interface ChaosStop {
 export interface DlqEntry {
   readonly eventId: string;
   readonly copies: number;
+  /** When each copy entered the DLQ (ISO 8601). */
+  readonly sentAt: readonly string[];
+  /** How many times the ingest accepted the event (each acceptance is its own SQS message). */
+  readonly ingested: number;
   readonly errorClass?: string;
   readonly reason?: string;
   readonly httpStatus?: number;
@@ -52,10 +56,22 @@ export interface ReplayExplained {
   readonly why: string;
 }
 
+/** An event the DLQ holds more than once, and why. */
+export interface DlqCopiesExplained {
+  readonly eventId: string;
+  readonly copies: number;
+  readonly ingested: number;
+  /** Seconds relative to the crash when each copy entered the DLQ. */
+  readonly sentVsCrashS: readonly number[];
+  readonly explained: boolean;
+  readonly why: string;
+}
+
 export interface ChaosReport {
   readonly table: Readonly<Record<string, number | string>>;
   readonly replays: readonly ReplayExplained[];
   readonly dlq: readonly DlqEntry[];
+  readonly dlqCopies: readonly DlqCopiesExplained[];
   readonly lost: readonly string[];
   /** Every broken promise; empty when the run passed. */
   readonly problems: readonly string[];
@@ -91,6 +107,37 @@ export function explainReplays(ledger: ChaosLedger): ReplayExplained[] {
   });
 }
 
+/**
+ * A second DLQ copy of an event is explained when (a) the ingest accepted the event as many times (the
+ * partner's repeat, or its retry after a lost 202, made another SQS message; the transformer
+ * dead-letters each message that fails for good) or (b) one copy entered before the crash and another
+ * after it (the transformer dead-lettered it, was killed before its batch was acknowledged, and the
+ * message came back). Anything else is a copy nothing explains.
+ */
+export function explainDlqCopies(ledger: ChaosLedger): DlqCopiesExplained[] {
+  const crash = ledger.stops.find((s) => s.kind === 'crash');
+  return ledger.dlq
+    .filter((d) => d.copies > 1)
+    .map((d) => {
+      const sent = d.sentAt.map((at) => Date.parse(at));
+      const straddles =
+        crash !== undefined && sent.some((t) => t < crash.at) && sent.some((t) => t >= crash.at);
+      const repeated = d.ingested >= d.copies;
+      return {
+        eventId: d.eventId,
+        copies: d.copies,
+        ingested: d.ingested,
+        sentVsCrashS: sent.map((t) => seconds(t - (crash?.at ?? Number.NaN))),
+        explained: repeated || straddles,
+        why: repeated
+          ? `the ingest accepted it ${d.ingested} times (partner repeats): one DLQ copy per message`
+          : straddles
+            ? 'dead-lettered before the crash, its batch not yet acknowledged; dead-lettered again after the restart'
+            : 'a copy nothing explains',
+      };
+    });
+}
+
 export function chaosReport(ledger: ChaosLedger): ChaosReport {
   const delivered = new Set(ledger.delivered.map((d) => d.idempotencyKey));
   const dead = new Map(ledger.dlq.map((d) => [d.eventId, d]));
@@ -110,10 +157,12 @@ export function chaosReport(ledger: ChaosLedger): ChaosReport {
       problems.push(
         `${d.eventId} is in the DLQ but the target never refused it for good (${d.reason ?? 'no reason'})`,
       );
-    if (d.copies > 1) problems.push(`${d.eventId} is in the DLQ ${d.copies} times`);
     if (delivered.has(d.eventId)) problems.push(`${d.eventId} is in the DLQ and was delivered too`);
     if (!d.reason) problems.push(`${d.eventId} is in the DLQ without a reason`);
   }
+  const dlqCopies = explainDlqCopies(ledger);
+  for (const c of dlqCopies.filter((c) => !c.explained))
+    problems.push(`${c.eventId} is in the DLQ ${c.copies} times: ${c.why}`);
   for (const key of permanent) {
     if (accepted.has(key) && !dead.has(key))
       problems.push(`${key} was refused for good but is not in the DLQ`);
@@ -126,12 +175,13 @@ export function chaosReport(ledger: ChaosLedger): ChaosReport {
     'delivered (unique keys at the target)': delivered.size,
     'target saw an acknowledged key again': replays.length,
     '… of them explained by the crash': crashRepeats,
-    'in the DLQ': ledger.dlq.length,
+    'in the DLQ (events)': ledger.dlq.length,
+    'DLQ copies beyond one per event': ledger.dlq.reduce((n, d) => n + d.copies - 1, 0),
     'permanently refused by the target': permanent.size,
     'lost (accepted − delivered − in DLQ)': lost.length,
     'time to drain (s)': seconds(ledger.drainedAt - ledger.startedAt),
   };
-  return { table, replays, dlq: ledger.dlq, lost, problems };
+  return { table, replays, dlq: ledger.dlq, dlqCopies, lost, problems };
 }
 
 /** The issue's imperfect target: 20 % 503, 5 % 429 (Retry-After 1), 2 % slower than the attempt timeout, 1 % refused for good. */

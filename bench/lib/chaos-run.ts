@@ -10,6 +10,7 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MILESTONES } from '../../functions/shared/contract.js';
 import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
 import type { SecretsFile } from '../../local/emulators/secrets-manager.js';
 import type { Faults } from '../../local/sample-target/index.js';
@@ -19,6 +20,7 @@ import { readSandboxInfo, type SandboxInfo } from '../../local/sandbox-info.js';
 import { SAMPLE_TARGET_BASE, sampleTargetAuthOf } from '../../local/sandbox-steps/sample-target.js';
 import { readCloudAssembly } from '../../local/stack-template.js';
 import { peekDlq } from '../../ops/dlq.js';
+import { parseSandboxLog, SANDBOX_LOG_FILE } from '../../ops/event-log.js';
 import { redrive } from '../../ops/redrive.js';
 import { integrationOf, localClients, localStage } from '../../ops/stage.js';
 import {
@@ -346,12 +348,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       table: resources.table,
     });
     clients.destroy();
+    // The sandbox's own log (timestamped, every start appended) says how often the ingest took each.
+    const logText = readFileSync(join(stateDir, SANDBOX_LOG_FILE), 'utf8');
     const byEvent = new Map<string, DlqEntry>();
     for (const m of peek.messages) {
       const seen = byEvent.get(m.eventId);
       byEvent.set(m.eventId, {
         eventId: m.eventId,
         copies: (seen?.copies ?? 0) + 1,
+        sentAt: [...(seen?.sentAt ?? []), m.sentAt].sort(),
+        ingested:
+          seen?.ingested ??
+          parseSandboxLog(logText, m.eventId).filter((l) => l.message === MILESTONES.webhookAccepted).length,
         errorClass: m.errorClass,
         reason: m.reason,
         httpStatus: m.httpStatus,

@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { startSandbox } from '../../local/sandbox.js';
 import { SANDBOX_INFO_FILE } from '../../local/sandbox-info.js';
+import { teeSandboxLog } from '../../ops/event-log.js';
 import { type ChaosSandboxArgs, chaosPlan } from './chaos-plan.js';
 
 async function main(): Promise<void> {
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
     assemblyDir: args.assemblyDir,
     scheduleIntervalMs: 1000,
     adjust: (plan) => chaosPlan(plan, args),
-    log: (line) => process.stdout.write(`${line}\n`),
+    // Timestamped into <state>/sandbox.log too (what `hookyard trace` reads; the verdict counts from it).
+    log: teeSandboxLog(args.stateDir, (line) => process.stdout.write(`${line}\n`)),
   });
   let stopping = false;
   const stop = async () => {
