@@ -63,6 +63,19 @@ export interface ChaosResult {
   readonly sandboxLog: string;
 }
 
+/** `promise`, or `fallback()` after `ms`; the timer never outlives the race (no dangling 3-minute waits). */
+async function within<T>(promise: Promise<T>, ms: number, fallback: () => T): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((done) => {
+    timer = setTimeout(() => done(fallback()), ms);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -103,12 +116,11 @@ class SandboxProcess {
       });
       child.once('exit', (code) => fail(new Error(`the sandbox exited (${code}) before it was ready`)));
     });
-    await Promise.race([
-      ready,
-      sleep(timeoutMs).then(() => {
-        throw new Error(`the sandbox was not ready within ${timeoutMs / 1000} s`);
-      }),
-    ]);
+    const path = await within(ready, timeoutMs, () => '');
+    if (path === '') {
+      await this.kill();
+      throw new Error(`the sandbox was not ready within ${timeoutMs / 1000} s`);
+    }
     const info = readSandboxInfo(this.args.stateDir);
     if (!info) throw new Error('the sandbox said ready but wrote no sandbox.json');
     return info;
@@ -117,7 +129,11 @@ class SandboxProcess {
   /** Ctrl-C: SIGINT to the group; in-flight batches finish. Resolves with whether it stopped in time. */
   async interrupt(timeoutMs = 120_000): Promise<boolean> {
     this.signal('SIGINT');
-    const stopped = await Promise.race([this.exited?.then(() => true), sleep(timeoutMs).then(() => false)]);
+    const stopped = await within(
+      this.exited?.then(() => true) ?? Promise.resolve(true),
+      timeoutMs,
+      () => false,
+    );
     if (!stopped) await this.kill();
     return Boolean(stopped);
   }
@@ -125,7 +141,7 @@ class SandboxProcess {
   /** A crash: SIGKILL to the whole process group. */
   async kill(): Promise<void> {
     this.signal('SIGKILL');
-    await Promise.race([this.exited, sleep(10_000)]);
+    await within(this.exited ?? Promise.resolve(), 10_000, () => undefined);
   }
 
   private signal(signal: NodeJS.Signals): void {
