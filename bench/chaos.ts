@@ -61,6 +61,37 @@ try {
   console.log(`\nchaos run: ${events} events, fault mix ${JSON.stringify(DEFAULT_CHAOS_FAULTS.mix)}`);
   console.table(report.table);
   const crash = ledger.stops.find((s) => s.kind === 'crash');
+  const verdict = report.problems.length === 0;
+  // Written first: a long run's figures must survive a printing mishap.
+  writeFileSync(
+    new URL('./results/chaos.json', import.meta.url),
+    `${JSON.stringify(
+      {
+        command: `npm run chaos -- --events ${events}`,
+        at: new Date().toISOString(),
+        events,
+        faults: DEFAULT_CHAOS_FAULTS,
+        rateLimitPerSecond: rate,
+        postRatePerSecond: postRate,
+        table: report.table,
+        stops: ledger.stops.map((s) => ({
+          kind: s.kind,
+          downSeconds: (s.upAgainAt - s.at) / 1000,
+          secondsAfterStart: (s.at - ledger.startedAt) / 1000,
+        })),
+        crashAt: crash ? new Date(crash.at).toISOString() : undefined,
+        replays: report.replays,
+        dlq: report.dlq,
+        dlqCopies: report.dlqCopies,
+        lost: report.lost,
+        redriven: result.redriven,
+        problems: report.problems,
+        note: 'measured on a shared 2-core machine with other work running: timings are pessimistic',
+      },
+      null,
+      2,
+    )}\n`,
+  );
   if (report.replays.length > 0) {
     console.log('repeats the target saw (seconds relative to the crash):');
     console.table(
@@ -95,40 +126,10 @@ try {
     );
   }
   console.log(`\n${CHAOS_DURABILITY_NOTE}\n`);
-  const verdict = report.problems.length === 0;
   console.log(
     verdict
       ? 'verdict: nothing lost, nothing doubled outside the crash'
       : `verdict: FAILED\n  ${report.problems.join('\n  ')}`,
-  );
-  writeFileSync(
-    new URL('./results/chaos.json', import.meta.url),
-    `${JSON.stringify(
-      {
-        command: `npm run chaos -- --events ${events}`,
-        at: new Date().toISOString(),
-        events,
-        faults: DEFAULT_CHAOS_FAULTS,
-        rateLimitPerSecond: rate,
-        postRatePerSecond: postRate,
-        table: report.table,
-        stops: ledger.stops.map((s) => ({
-          kind: s.kind,
-          downSeconds: (s.upAgainAt - s.at) / 1000,
-          secondsAfterStart: (s.at - ledger.startedAt) / 1000,
-        })),
-        crashAt: crash ? new Date(crash.at).toISOString() : undefined,
-        replays: report.replays,
-        dlq: report.dlq,
-        dlqCopies: report.dlqCopies,
-        lost: report.lost,
-        redriven: result.redriven,
-        problems: report.problems,
-        note: 'measured on a shared 2-core machine with other work running: timings are pessimistic',
-      },
-      null,
-      2,
-    )}\n`,
   );
   exitCode = verdict ? 0 : 1;
   if (values.keep) console.log(`sandbox log and state kept in ${work}`);

@@ -26,9 +26,9 @@ beforeAll(async () => {
     // Lighter than the mix, with a slow answer (3 s) longer than the 2 s attempt timeout.
     faults: { mix: { '503': 0.1, '429': 0.03, slow: 0.01, '400': 0.02 }, retryAfterSeconds: 1, slowMs: 3000 },
     rateLimitPerSecond: 100,
-    postRatePerSecond: 40,
+    postRatePerSecond: 60,
     // A crash leaves messages in flight until their visibility timeout: short clocks keep this quick.
-    quick: { visibilityTimeoutSeconds: 12, functionTimeoutSeconds: 8, attemptTimeoutSeconds: 2 },
+    quick: { visibilityTimeoutSeconds: 10, functionTimeoutSeconds: 7, attemptTimeoutSeconds: 2 },
     quietTimeoutSeconds: 90,
     log: () => undefined,
   });
