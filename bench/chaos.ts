@@ -21,7 +21,7 @@ const { values } = parseArgs({
     resend: { type: 'string', default: '0.1' },
     rate: { type: 'string', default: '50' },
     'post-rate': { type: 'string', default: '60' },
-    'quiet-timeout-seconds': { type: 'string', default: '900' },
+    'quiet-timeout-seconds': { type: 'string', default: '1800' },
     keep: { type: 'boolean', default: false },
   },
 });
