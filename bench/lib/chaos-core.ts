@@ -9,6 +9,11 @@ export interface ChaosStop {
   readonly kind: StopKind;
   /** Epoch ms: SIGINT sent / process group killed. */
   readonly at: number;
+  /**
+   * Epoch ms: the new sandbox process was spawned. Until then nothing but the stopped one can have
+   * sent a delivery (the target may still be reading requests the killed process sent before `at`).
+   */
+  readonly restartedAt: number;
   /** Epoch ms: the sandbox answered again. */
   readonly upAgainAt: number;
 }
@@ -80,8 +85,8 @@ export interface ChaosReport {
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
 /**
- * A repeat is explained by the crash when the target accepted the key before the crash and the repeat
- * came after it: the sandbox delivered, was killed before it recorded the delivery as complete (its
+ * A repeat is explained by the crash when the target accepted the key before the restart (so the
+ * killed process sent it) and the repeat came after the kill: the sandbox delivered, was killed before it recorded the delivery as complete (its
  * idempotency record still "in progress", the SQS message not deleted), and delivered again after the
  * restart. Any other repeat is a double delivery nothing excuses.
  */
@@ -92,7 +97,7 @@ export function explainReplays(ledger: ChaosLedger): ReplayExplained[] {
     const at = Date.parse(r.at);
     const first = firstAccepted.get(r.idempotencyKey) ?? Number.NaN;
     const base = crash?.at ?? Number.NaN;
-    const explained = crash !== undefined && first < crash.at && at >= crash.at;
+    const explained = crash !== undefined && first < crash.restartedAt && at >= crash.at;
     return {
       key: r.idempotencyKey,
       firstAcceptedVsCrashS: seconds(first - base),

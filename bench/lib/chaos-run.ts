@@ -314,8 +314,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       log(`${kind} at ${partner.accepted.size} accepted…`);
       if (kind === 'crash') await sandbox.kill();
       else if (!(await sandbox.interrupt())) log('  the graceful stop took too long: killed');
+      const restartedAt = Date.now();
       info = await sandbox.start();
-      stops.push({ kind, at, upAgainAt: Date.now() });
+      stops.push({ kind, at, restartedAt, upAgainAt: Date.now() });
       log(`  up again after ${((Date.now() - at) / 1000).toFixed(1)} s`);
     };
     await stopAt(1 / 3, 'graceful restart');

@@ -18,8 +18,13 @@ function ledger(change: Partial<ChaosLedger> = {}): ChaosLedger {
     permanentlyRefused: ['c'],
     dlq: [dead('c')],
     stops: [
-      { kind: 'graceful restart', at: CRASH - 60_000, upAgainAt: CRASH - 50_000 },
-      { kind: 'crash', at: CRASH, upAgainAt: CRASH + 8000 },
+      {
+        kind: 'graceful restart',
+        at: CRASH - 60_000,
+        restartedAt: CRASH - 55_000,
+        upAgainAt: CRASH - 50_000,
+      },
+      { kind: 'crash', at: CRASH, restartedAt: CRASH + 1000, upAgainAt: CRASH + 8000 },
     ],
     startedAt: CRASH - 120_000,
     drainedAt: CRASH + 60_000,
@@ -60,6 +65,16 @@ describe('chaosReport', () => {
     expect(report.replays).toEqual([
       expect.objectContaining({ key: 'b', explained: true, repeatVsCrashS: 12 }),
     ]);
+    expect(report.problems).toEqual([]);
+  });
+
+  it('explains a repeat of a key the killed process sent but the target read after the kill', () => {
+    const report = chaosReport(
+      ledger({
+        delivered: [...ledger().delivered, { idempotencyKey: 'late', receivedAt: at(0.4) }],
+        replays: [{ idempotencyKey: 'late', at: at(12) }],
+      }),
+    );
     expect(report.problems).toEqual([]);
   });
 
