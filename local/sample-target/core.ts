@@ -85,6 +85,13 @@ export interface ReceivedDelivery {
   readonly receivedAt: string;
 }
 
+/** A request for an Idempotency-Key the target had already accepted (answered with the first answer). */
+export interface ReplayedRequest {
+  readonly idempotencyKey: string;
+  /** ISO 8601, when the repeat arrived. */
+  readonly at: string;
+}
+
 export interface TargetAnswer {
   readonly status: number;
   readonly headers?: Readonly<Record<string, string>>;
@@ -409,6 +416,7 @@ export class SampleTargetCore {
   private readonly meter = new PeakRateMeter();
   private readonly answered = new Map<string, TargetAnswer>();
   private log: ReceivedDelivery[] = [];
+  private replayLog: ReplayedRequest[] = [];
   private currentFaults: Faults = NO_FAULTS;
   private counts = { received: 0, delivered: 0, duplicates: 0, rejected: 0, rateLimited: 0, tokensIssued: 0 };
   private permanentlyRefused = new Set<string>();
@@ -516,6 +524,14 @@ export class SampleTargetCore {
     return [...this.log];
   }
 
+  /**
+   * Requests for an already accepted Idempotency-Key, oldest first (at most the last
+   * `maxReceivedKept`): what a chaos run must explain (each should follow a crash of the sender).
+   */
+  replays(): readonly ReplayedRequest[] {
+    return [...this.replayLog];
+  }
+
   /** Forgets counters, deliveries, Idempotency-Keys, rate windows and faults; issued tokens stay valid. */
   reset(): void {
     this.counts = { received: 0, delivered: 0, duplicates: 0, rejected: 0, rateLimited: 0, tokensIssued: 0 };
@@ -523,6 +539,7 @@ export class SampleTargetCore {
     this.byStatus = new Map();
     this.answered.clear();
     this.log = [];
+    this.replayLog = [];
     this.limiter.reset();
     this.meter.reset();
     this.currentFaults = NO_FAULTS;
@@ -565,7 +582,11 @@ export class SampleTargetCore {
     const mixed = this.mixFault(faults, key);
     if (mixed) return mixed;
     const first = this.answered.get(key);
-    if (first) return { status: 200, body: first.body, headers: { 'idempotent-replayed': 'true' } };
+    if (first) {
+      this.replayLog.push({ idempotencyKey: key, at: new Date(now).toISOString() });
+      if (this.replayLog.length > this.maxReceivedKept) this.replayLog.splice(0, 1);
+      return { status: 200, body: first.body, headers: { 'idempotent-replayed': 'true' } };
+    }
 
     let body: unknown;
     try {

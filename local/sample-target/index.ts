@@ -20,6 +20,8 @@
  * Every route is behind the local trust boundary (`local/http.ts`: loopback Host, not cross-site).
  *   GET  /_admin/stats         counters, see TargetStats
  *   GET  /_admin/received      accepted unique deliveries
+ *   GET  /_admin/replays       requests for an already accepted Idempotency-Key, with their time
+ *   GET  /_admin/permanently-refused  Idempotency-Keys the fault mix refuses for good (400)
  *   GET  /_admin/faults        current faults
  *   POST /_admin/faults        merge a JSON object of faults, e.g. {"errorRate":0.3} or {"down":true}
  *   POST /_admin/reset         counters, deliveries, keys, rate windows and faults back to empty
@@ -34,6 +36,7 @@ import {
   type Faults,
   parseFaults,
   type ReceivedDelivery,
+  type ReplayedRequest,
   SampleTargetCore,
   type SampleTargetCoreOptions,
   type TargetAnswer,
@@ -45,6 +48,7 @@ import {
 export type {
   Faults,
   ReceivedDelivery,
+  ReplayedRequest,
   TargetAuthMode,
   TargetStats,
 } from './core.js';
@@ -89,6 +93,10 @@ export interface SampleTarget {
   setFaults(faults: Partial<Faults>): void;
   stats(): TargetStats;
   received(): readonly ReceivedDelivery[];
+  /** Requests for an already accepted Idempotency-Key, with their time. */
+  replays(): readonly ReplayedRequest[];
+  /** Idempotency-Keys the fault mix refused permanently (400). */
+  permanentlyRefusedKeys(): readonly string[];
   /** Counters, deliveries, Idempotency-Keys, rate windows and faults back to empty; tokens stay valid. */
   reset(): void;
   /** Invalidates every issued access token. */
@@ -126,6 +134,8 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
         return answer(200, core.stats());
       case 'GET /_admin/received':
         return answer(200, core.received());
+      case 'GET /_admin/replays':
+        return answer(200, core.replays());
       case 'GET /_admin/permanently-refused':
         return answer(200, core.permanentlyRefusedKeys());
       case 'GET /_admin/faults':
@@ -181,6 +191,8 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
     },
     stats: () => core.stats(),
     received: () => core.received(),
+    replays: () => core.replays(),
+    permanentlyRefusedKeys: () => core.permanentlyRefusedKeys(),
     reset: () => core.reset(),
     revokeTokens: () => core.revokeTokens(),
     stop: () => {

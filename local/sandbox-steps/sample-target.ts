@@ -6,7 +6,12 @@
  */
 import { type DeliverySettings, ENV } from '../../functions/shared/contract.js';
 import { secretOf } from '../integration-view.js';
-import { type SampleTarget, startSampleTarget, TICKETS_PATH } from '../sample-target/index.js';
+import {
+  type SampleTarget,
+  type SampleTargetOptions,
+  startSampleTarget,
+  TICKETS_PATH,
+} from '../sample-target/index.js';
 import type { FunctionPlan, SandboxPlan } from '../stack-template.js';
 import type { StepContext } from './context.js';
 import type { LocalSecrets } from './secrets.js';
@@ -34,12 +39,40 @@ export async function startSampleTargetStep(
     readonly allowOrigins?: readonly string[];
   },
 ): Promise<SampleTargetStep> {
+  const auth = sampleTargetAuthOf(plan, secrets.value);
+  if (!auth) return { base: SAMPLE_TARGET_BASE };
+  const target = await startSampleTarget({
+    port: opts.port,
+    ...auth,
+    rateLimitPerSecond: opts.rateLimitPerSecond ?? auth.rateLimitPerSecond,
+    adminToken: ctx.token,
+    allowOrigins: opts.allowOrigins,
+  });
+  ctx.stoppers.add(() => target.stop());
+  return { target, base: target.url };
+}
+
+/**
+ * How the sample target must authenticate the transformers that deliver to it (credentials from each
+ * transformer's target secret, read through `secretValue(name)`), and the rate they declare together;
+ * undefined when none delivers to the sample target. Also used by runs that host the target
+ * themselves (bench/chaos.ts).
+ */
+export function sampleTargetAuthOf(
+  plan: SandboxPlan,
+  secretValue: (name: string) => string,
+):
+  | Pick<
+      SampleTargetOptions,
+      'auth' | 'ticketsAuth' | 'clientId' | 'clientSecret' | 'apiKey' | 'rateLimitPerSecond'
+    >
+  | undefined {
   const fns = plan.functions.filter(deliversToSampleTarget);
-  if (fns.length === 0) return { base: SAMPLE_TARGET_BASE };
+  if (fns.length === 0) return undefined;
   const credentialsOf = (fn: FunctionPlan | undefined): Record<string, string> => {
     const secretId = fn?.environment[ENV.targetSecretId];
     return secretId
-      ? (JSON.parse(secrets.value(secretOf(plan, secretId)?.name ?? secretId)) as Record<string, string>)
+      ? (JSON.parse(secretValue(secretOf(plan, secretId)?.name ?? secretId)) as Record<string, string>)
       : {};
   };
   const onTickets = (fn: FunctionPlan) => fn.environment[ENV.targetUrl]?.endsWith(TICKETS_PATH) ?? false;
@@ -47,8 +80,7 @@ export async function startSampleTargetStep(
   const tickets = fns.find(onTickets);
   const ordersCredentials = credentialsOf(orders);
   const ticketsCredentials = credentialsOf(tickets);
-  const target = await startSampleTarget({
-    port: opts.port,
+  return {
     auth: orders?.environment[ENV.targetTokenUrl] ? 'oauth2' : ordersCredentials.apiKey ? 'api-key' : 'none',
     ticketsAuth: ticketsCredentials.apiKey ? 'api-key' : 'none',
     clientId: ordersCredentials.clientId,
@@ -56,12 +88,8 @@ export async function startSampleTargetStep(
     // One key for the API-key routes: the tickets route's own (the orders route uses OAuth2).
     apiKey: ticketsCredentials.apiKey ?? ordersCredentials.apiKey,
     // The target enforces the rate the integrations declare together, as the real ones would.
-    rateLimitPerSecond: opts.rateLimitPerSecond ?? declaredRate(fns),
-    adminToken: ctx.token,
-    allowOrigins: opts.allowOrigins,
-  });
-  ctx.stoppers.add(() => target.stop());
-  return { target, base: target.url };
+    rateLimitPerSecond: declaredRate(fns),
+  };
 }
 
 /** The rates in the transformers' delivery settings, summed; the target's default when they are absent. */
