@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { signStandardWebhook } from '../functions/shared/signatures/index.js';
+import { sampleOrderBody } from '../integrations/acme-orders/sample.js';
 import { shortFunctionName } from '../local/function-logs.js';
 import { integrationView } from '../local/integration-view.js';
 import { isolatedSandboxOptions, type Sandbox, startSandbox, synthesizeLocal } from '../local/sandbox.js';
@@ -51,22 +52,7 @@ if (![events, rate].every((n) => Number.isFinite(n) && n > 0) || !(targetLatency
   process.exit(2);
 }
 
-const fixture = JSON.stringify({
-  type: 'order.created',
-  timestamp: '2026-11-20T10:00:05Z',
-  data: {
-    order_id: 'ord_cost',
-    created_at: 1763632800,
-    updated_at: null,
-    status: 'paid',
-    currency: 'EUR',
-    total_cents: 1000,
-    tax_cents: null,
-    customer: { id: 'cus_1', email: 'ada@example.com', name: null, phone: null },
-    items: [{ sku: 'A', quantity: 1, unit_price_cents: 1000 }],
-    note: null,
-  },
-});
+const fixture = sampleOrderBody('ord_cost');
 
 async function post(sandbox: Sandbox, id: string) {
   const headers = signStandardWebhook(sandbox.signingSecret('acme-orders'), {

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sampleOrderBody } from '../../integrations/acme-orders/sample.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -58,19 +59,4 @@ export async function waitFor(
   throw new Error(`timed out waiting for ${what}`);
 }
 
-export const ORDER = JSON.stringify({
-  type: 'order.created',
-  timestamp: '2026-11-20T10:00:05Z',
-  data: {
-    order_id: 'ord_1',
-    created_at: 1763632800,
-    updated_at: null,
-    status: 'paid',
-    currency: 'EUR',
-    total_cents: 1000,
-    tax_cents: null,
-    customer: { id: 'cus_1', email: 'ada@example.com', name: null, phone: null },
-    items: [{ sku: 'A', quantity: 1, unit_price_cents: 1000 }],
-    note: null,
-  },
-});
+export const ORDER = sampleOrderBody();

@@ -12,6 +12,7 @@ import { type DeliverySettings, withDeliverySettings } from '../../functions/sha
 import { envelopeAttributes } from '../../functions/shared/message.js';
 import { signGithub, signStandardWebhook } from '../../functions/shared/signatures/index.js';
 import { FailureLog } from '../../functions/transform/failure-log.js';
+import { sampleOrderBody } from '../../integrations/acme-orders/sample.js';
 import { integrationView } from '../../local/integration-view.js';
 import {
   isolatedSandboxOptions,
@@ -23,22 +24,7 @@ import {
 import { readSandboxInfo } from '../../local/sandbox-info.js';
 import type { SandboxPlan } from '../../local/stack-template.js';
 
-const ORDER = JSON.stringify({
-  type: 'order.created',
-  timestamp: '2026-11-20T10:00:05Z',
-  data: {
-    order_id: 'ord_1',
-    created_at: 1763632800,
-    updated_at: null,
-    status: 'paid',
-    currency: 'EUR',
-    total_cents: 1000,
-    tax_cents: null,
-    customer: { id: 'cus_1', email: 'ada@example.com', name: null, phone: null },
-    items: [{ sku: 'A', quantity: 1, unit_price_cents: 1000 }],
-    note: null,
-  },
-});
+const ORDER = sampleOrderBody();
 
 let work: string;
 let assemblyDir: string;

@@ -10,29 +10,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV, withDeliverySettings } from '../../functions/shared/contract.js';
 import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
+import { sampleOrderBody } from '../../integrations/acme-orders/sample.js';
 import { TokenIssuer } from '../../local/sample-target/core.js';
 import { isolatedSandboxOptions, type Sandbox, startSandbox, synthesizeLocal } from '../../local/sandbox.js';
 import type { SandboxPlan } from '../../local/stack-template.js';
 import { type KnownSecret, scanForSecrets, secretValues } from './secret-scan.js';
 
 const FORGING_SECRET = `whsec_${Buffer.from('not the partner secret, 24b').toString('base64')}`;
-const order = (id: string) =>
-  JSON.stringify({
-    type: 'order.created',
-    timestamp: '2026-11-20T10:00:05Z',
-    data: {
-      order_id: id,
-      created_at: 1763632800,
-      updated_at: null,
-      status: 'paid',
-      currency: 'EUR',
-      total_cents: 1000,
-      tax_cents: null,
-      customer: { id: 'cus_1', email: 'ada@example.com', name: null, phone: null },
-      items: [{ sku: 'A', quantity: 1, unit_price_cents: 1000 }],
-      note: null,
-    },
-  });
+const order = (id: string) => sampleOrderBody(id);
 
 let work: string;
 let assemblyDir: string;
