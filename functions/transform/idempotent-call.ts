@@ -23,7 +23,7 @@ export interface IdempotentCallOptions {
 export interface SaveRetry {
   readonly attempts: number;
   readonly delayMs: number;
-  /** Time needed for one more try. */
+  /** Time needed for one more try, and kept back from each try's deadline. */
   readonly minRemainingMs: number;
   readonly remainingTimeMs: () => number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -61,7 +61,9 @@ export function idempotentCall<R extends JSONValue>(
 
 /**
  * After the target answered 2xx, a failed save (a throttle) would leave the record in progress, and the
- * redelivery would POST again once it expires: retry the save while the invocation has time.
+ * redelivery would POST again once it expires: retry the save while the invocation has time. A save
+ * that stalls is given up before the invocation's deadline, so the caller can still report the record
+ * delivered (the target has it) instead of the whole batch failing on a timeout and being sent again.
  */
 class PersistenceWithSaveRetries extends DynamoDBPersistenceLayer {
   constructor(
@@ -74,7 +76,9 @@ class PersistenceWithSaveRetries extends DynamoDBPersistenceLayer {
   override async saveSuccess(data: JSONValue, result: JSONValue): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await super.saveSuccess(data, result);
+        const budgetMs = this.retry.remainingTimeMs() - this.retry.minRemainingMs;
+        if (budgetMs <= 0) throw new Error('no time left to save the completed record');
+        return await withinMs(super.saveSuccess(data, result), budgetMs);
       } catch (error) {
         const waitMs = this.retry.delayMs * attempt;
         if (
@@ -85,5 +89,18 @@ class PersistenceWithSaveRetries extends DynamoDBPersistenceLayer {
         await this.retry.sleep(waitMs);
       }
     }
+  }
+}
+
+/** `work`, or a rejection once `ms` have passed (the work itself goes on; its result is ignored). */
+async function withinMs<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`saving the completed record took over ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,5 +1,5 @@
 /** The idempotent call against dynalite (a real DynamoDB emulator, started here). */
-import { CreateTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryJob } from '../../../functions/transform/core.js';
 import { idempotentCall } from '../../../functions/transform/idempotent-call.js';
@@ -51,7 +51,13 @@ const job = (key: string): DeliveryJob =>
     body: '{"id":"ord_1"}',
   });
 
-function call<R extends { ok: boolean }>(fn: (job: DeliveryJob) => Promise<R>) {
+function call<R extends { ok: boolean }>(
+  fn: (job: DeliveryJob) => Promise<R>,
+  time: { remainingTimeMs: () => number; minRemainingMs: number } = {
+    remainingTimeMs: () => 10_000,
+    minRemainingMs: 0,
+  },
+) {
   const once = idempotentCall(fn, {
     client,
     tableName: TABLE,
@@ -60,8 +66,7 @@ function call<R extends { ok: boolean }>(fn: (job: DeliveryJob) => Promise<R>) {
     saveRetry: {
       attempts: 3,
       delayMs: 1,
-      minRemainingMs: 0,
-      remainingTimeMs: () => 10_000,
+      ...time,
       sleep: async () => undefined,
     },
   });
@@ -102,6 +107,38 @@ describe('idempotentCall', () => {
     expect([first, second]).toEqual([{ ok: true }, { ok: true }]);
     expect(runs).toBe(1);
     expect(await statuses()).toContain('COMPLETED');
+  });
+
+  it('gives up a save that stalls before the invocation ends, so the caller can still report the delivery', async () => {
+    // Prepare: saving the completed record hangs (a stalled connection); 1.5 s left, 0.5 s kept back
+    const name = 'stallSave';
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'UpdateItemCommand') await new Promise((r) => setTimeout(r, 20_000));
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    const deadline = Date.now() + 1500;
+    const once = call(async () => ({ ok: true }), {
+      remainingTimeMs: () => deadline - Date.now(),
+      minRemainingMs: 500,
+    });
+    // Act
+    const outcome = await once(job('save-stalls')).then(
+      () => 'saved',
+      (error: Error) => error.message,
+    );
+    const finishedAt = Date.now();
+    client.middlewareStack.remove(name);
+    // Assess: it failed on its own, before the deadline (a timeout would fail the whole batch instead)
+    expect(outcome).toMatch(/Failed to update success record/);
+    expect(finishedAt).toBeLessThan(deadline);
+    // The record it left in progress is this test's only: clear it for the others.
+    const left = await client.send(new ScanCommand({ TableName: TABLE }));
+    for (const item of left.Items ?? [])
+      if (item.status?.S === 'INPROGRESS')
+        await client.send(new DeleteItemCommand({ TableName: TABLE, Key: { id: item.id! } }));
   });
 
   it('fails, completing nothing, when the function mutates its (frozen) job', async () => {
