@@ -10,6 +10,7 @@ import {
   GetQueryResultsCommand,
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import { shortFunctionName } from '../local/function-logs.js';
 import type { IntegrationResources, Stage } from './stage.js';
 
 export const SANDBOX_LOG_FILE = 'sandbox.log';
@@ -45,12 +46,24 @@ export function traceQuery(eventId: string): string {
   ].join('\n');
 }
 
-/** Pure: sandbox log lines about `eventId` (`… [fn] LEVEL message key=value … eventId=<id> …`). */
-export function parseSandboxLog(text: string, eventId: string): EventLogLine[] {
+/**
+ * Pure: sandbox log lines about `eventId` (`… [fn] LEVEL message key=value … eventId=<id> …`), from
+ * the functions labelled `functions` when given (event ids are the partner's: two integrations may
+ * carry the same one).
+ */
+export function parseSandboxLog(
+  text: string,
+  eventId: string,
+  functions?: readonly string[],
+): EventLogLine[] {
   const token = `eventId=${eventId}`;
+  const labels = functions?.map((name) => `[${shortFunctionName(name)}]`);
   return text
     .split('\n')
-    .filter((line) => line.split(' ').includes(token))
+    .filter((line) => {
+      const words = line.split(' ');
+      return words.includes(token) && (!labels || labels.includes(words[1] ?? ''));
+    })
     .map((line) => {
       // `<at> [<fn>] <LEVEL> <message> key=value key=value…`; a value may contain spaces.
       const [at = '', , , ...rest] = line.split(' ');
@@ -75,7 +88,8 @@ export async function eventLogLines(
 ): Promise<EventLogLine[]> {
   if (stage.kind === 'local') {
     const file = join(stage.stateDir ?? '.hookyard', SANDBOX_LOG_FILE);
-    return existsSync(file) ? parseSandboxLog(readFileSync(file, 'utf8'), eventId) : [];
+    const functions = Object.values(integration.functions).filter((f): f is string => Boolean(f));
+    return existsSync(file) ? parseSandboxLog(readFileSync(file, 'utf8'), eventId, functions) : [];
   }
   const groups = [integration.logGroups.ingest, integration.logGroups.transformer].filter((g): g is string =>
     Boolean(g),

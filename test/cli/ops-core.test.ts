@@ -168,6 +168,22 @@ describe('sandbox log lines', () => {
   });
 });
 
+describe('sandbox log lines of one integration', () => {
+  it('are only those of its own functions: an event id can be in two integrations', () => {
+    // `trace evt_1` once showed acme-orders' lines as github-issues' story too
+    const log = [
+      '2026-11-30T14:56:08.361Z [AcmeOrders-Ingest] INFO  webhook accepted eventId=evt_1',
+      '2026-11-30T14:56:08.400Z [GithubIssues-Ingest] INFO  webhook accepted eventId=evt_1',
+      '2026-11-30T14:56:09.220Z [AcmeOrders-Transformer] INFO  event delivered eventId=evt_1 status=201',
+    ].join('\n');
+    const github = [
+      'Hookyard-local-GithubIssues-Ingest-Function',
+      'Hookyard-local-GithubIssues-Transformer-Function',
+    ];
+    expect(parseSandboxLog(log, 'evt_1', github).map((l) => l.at)).toEqual(['2026-11-30T14:56:08.400Z']);
+  });
+});
+
 describe('trace', () => {
   it('shows the schema version ingest selected, from its log line', () => {
     // Prepare
