@@ -283,6 +283,16 @@ export function createTransformer(
 
   const processor = new BatchProcessor(EventType.SQS);
 
+  async function recordHeldBackNearTheDlq(record: SQSRecord) {
+    const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
+    const eventId = record.messageAttributes[ATTR.eventId]?.stringValue;
+    if (!eventId || receives < delivery.maxReceiveCount - 1) return;
+    const reason = 'circuit-open: held back while the target kept failing (not attempted on this receive)';
+    await failureLog
+      .record(integration.name, eventId, { errorClass: 'transient', reason, attempts: 0 }, new Date())
+      .catch(() => undefined);
+  }
+
   /** One batch: held back whole while the circuit is open, else each record on its own. */
   return async function transform(event: SQSEvent, invocation: Context): Promise<SQSBatchResponse> {
     context = invocation;
@@ -298,6 +308,9 @@ export function createTransformer(
       });
       if (outcome.action === 'hold-back') {
         await Promise.all(event.Records.map((record) => changeVisibility(record, outcome.afterSeconds)));
+        // A hold-back still costs a receive: one near maxReceiveCount may reach the DLQ without ever
+        // being tried, so it leaves its reason where `dlq show` looks.
+        await Promise.all(event.Records.map(recordHeldBackNearTheDlq));
         for (const metric of outcome.metrics) countMetric(metric, event.Records.length);
         logger.info('circuit open: records held back', {
           records: event.Records.length,

@@ -3,10 +3,11 @@
  * emulators this test starts (fauxqs, dynalite, the Secrets Manager emulator) and a scripted target.
  */
 import { readFileSync } from 'node:fs';
-import { type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CircuitStore } from '../../functions/shared/circuit.js';
 import { idempotencyTtlSecondsOf, tableKeys } from '../../functions/shared/contract.js';
 import { loadIntegration } from '../../functions/shared/integration.js';
 import { envelopeAttributes, MAX_MESSAGE_ATTRIBUTES } from '../../functions/shared/message.js';
@@ -417,5 +418,30 @@ describe('transformer handler', () => {
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(target.deliveries.filter((d) => d.idempotencyKey === 'evt-redrive')).toHaveLength(2);
+  });
+  it('leaves a reason for a record held back near maxReceiveCount while the circuit is open', async () => {
+    // Prepare: the circuit open; a record on its 5th receive (of 5): SQS would move it to the DLQ
+    // next, although it was never tried on this receive
+    const store = new CircuitStore(env.dynamodb, TABLE, INTEGRATION);
+    const [record] = await ingestAndReceive('evt-held-back');
+    await store.open(await store.read(), { openMs: 60_000, maxOpenMs: 60_000 }, Date.now());
+    await new Promise((resolve) => setTimeout(resolve, 2100)); // the transformer's cached view expires
+    try {
+      const lastReceive = { ...record!, attributes: { ...record!.attributes, ApproximateReceiveCount: '5' } };
+      // Act
+      const response = await transform({ Records: [lastReceive] }, lambdaContext());
+      // Assess: held back, not attempted, and the reason is where `hookyard dlq show` looks
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: record!.messageId }]);
+      const failure = await env.dynamodb.send(
+        new GetItemCommand({
+          TableName: TABLE,
+          Key: { id: { S: tableKeys(INTEGRATION).failure('evt-held-back') } },
+        }),
+      );
+      expect(failure.Item?.reason?.S).toMatch(/^circuit-open: held back/);
+      expect(deliveriesOf('evt-held-back')).toHaveLength(0);
+    } finally {
+      await store.close();
+    }
   });
 });
