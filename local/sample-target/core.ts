@@ -3,7 +3,8 @@
  * Idempotency-Key dedupe, switchable faults and the counters. `index.ts` is the thin node:http shell.
  * Time and randomness come in from outside, so all of it is testable without a clock.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { sameSecret } from '../http.js';
 
 export type TargetAuthMode = 'oauth2' | 'api-key' | 'none';
 
@@ -359,12 +360,6 @@ export function clientCredentials(
   return clientId !== null && clientSecret !== null ? { clientId, clientSecret, via: 'form' } : undefined;
 }
 
-export function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 /** Path of the first explicit null in a JSON value (the CRM rejects them), or undefined. */
 export function firstNullPath(value: unknown, path = '$'): string | undefined {
   if (value === null) return path;
@@ -465,8 +460,8 @@ export class SampleTargetCore {
     const credentials = clientCredentials(request.headers.authorization, form);
     const known =
       credentials !== undefined &&
-      safeEqual(credentials.clientId, this.clientId) &&
-      safeEqual(credentials.clientSecret, this.clientSecret);
+      sameSecret(credentials.clientId, this.clientId) &&
+      sameSecret(credentials.clientSecret, this.clientSecret);
     if (!known) {
       return json(
         401,
@@ -646,7 +641,7 @@ export class SampleTargetCore {
         return undefined;
       case 'api-key': {
         const key = headers['x-api-key'];
-        return key !== undefined && safeEqual(key, this.apiKey)
+        return key !== undefined && sameSecret(key, this.apiKey)
           ? undefined
           : json(401, { error: 'unauthorized', message: 'missing or wrong x-api-key' });
       }
