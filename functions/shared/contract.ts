@@ -467,6 +467,7 @@ export function tableKeys(integration: string) {
   const idempotency = `hookyard.${integration}`;
   const failure = `hookyard-failure.${integration}#`;
   const circuit = `hookyard-breaker.${integration}#`;
+  const rate = `hookyard-rate.${integration}#`;
   return {
     /** Powertools idempotency's `keyPrefix`; it writes `<prefix>#<hash of the key>`. */
     idempotencyPrefix: idempotency,
@@ -480,9 +481,11 @@ export function tableKeys(integration: string) {
      * key already covers it.
      */
     paused: `${circuit}paused`,
+    /** The delivery rate schedule every consumer books its send times from (rate-schedule.ts). */
+    rateSchedule: `${rate}schedule`,
     /** Leading keys per function, for IAM. */
     leadingKeys: {
-      transformer: [`${idempotency}#`, failure, circuit],
+      transformer: [`${idempotency}#`, failure, circuit, rate],
       breaker: [circuit],
     },
   } as const;

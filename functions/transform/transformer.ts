@@ -18,9 +18,10 @@ import { signStandardWebhook } from '../shared/signatures/index.js';
 import type { TransformerConfig } from './config.js';
 import { ConsumerCircuit } from './consumer-circuit.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
-import { AdaptiveRateLimiter } from './delivery/adaptive-rate-limiter.js';
 import { mayRelease, releaseVisibilitySeconds, waitInCall } from './delivery/batch-pace.js';
 import { deliver, type ReleasePolicy } from './delivery/client.js';
+import { DynamoSlotBook } from './delivery/dynamo-slot-book.js';
+import { SharedRateSchedule } from './delivery/rate-schedule.js';
 import { createTargetAuthenticator } from './delivery/target-auth.js';
 import { FailureLog } from './failure-log.js';
 import { idempotentCall } from './idempotent-call.js';
@@ -34,11 +35,6 @@ export interface TransformerClients {
 
 /** Kept back from the invocation's time for saving the result (with retries) once the target answered. */
 const SAVE_RESERVE_MS = 3000;
-/**
- * MaximumConcurrency caps the containers; each takes its share of the target's declared rate, less 5%
- * so that timer jitter between a slot and its request never pushes a second over the limit.
- */
-const RATE_HEADROOM = 0.95;
 const ACKNOWLEDGED = {
   delivered: MILESTONES.eventDelivered,
   duplicate: MILESTONES.duplicateSkipped,
@@ -91,12 +87,11 @@ export function createTransformer(
       },
     },
   );
-  const share = (RATE_HEADROOM * delivery.rateLimitPerSecond) / delivery.maxConcurrency;
-  const rateLimiter = new AdaptiveRateLimiter({
-    ratePerSecond: share,
-    // The gap between two batches (delete, receive, invoke) is made up by sending the next batch's
-    // first requests back to back: still never more than ⌈share⌉ in any second.
-    burst: Math.max(1, Math.min(Math.ceil(share), delivery.batchSize ?? 1)),
+  // Every consumer books its send times from one schedule at the declared rate (rate-schedule.ts):
+  // a consumer held by a slow answer, or between batches, leaves its part to the others.
+  const rateLimiter = new SharedRateSchedule({
+    ratePerSecond: delivery.rateLimitPerSecond,
+    book: new DynamoSlotBook(clients.dynamodb, env.table, keys.rateSchedule),
     // Only a run of 429s slows every request down; a lone one is waited out by its Retry-After.
     throttleAfter: 2,
     now: Date.now,
@@ -320,6 +315,7 @@ export function createTransformer(
       return { batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) };
     }
     batchIsFull = delivery.batchSize !== undefined && event.Records.length >= Math.max(2, delivery.batchSize);
+    rateLimiter.expect(event.Records.length);
     return processPartialResponse(event, handleRecord, processor, {
       context: invocation,
       throwOnFullBatchFailure: false,

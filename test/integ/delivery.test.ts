@@ -6,9 +6,9 @@
  *
  * The handler reads its environment at import and keeps module state (token cache, rate limiter),
  * so each sample target gets a fresh handler instance (`vi.resetModules()` + import), and the tests
- * that share one run in the order written. acme-orders declares 50 req/s over a MaximumConcurrency
- * of 5, so this one in-process container paces itself at 9.5 req/s (95 % of 50 ÷ 5), a batch's first
- * requests back to back after a gap (burst ⌈9.5⌉ = 10), never more than 10 in any second.
+ * that share one run in the order written. The transformer's environment declares 10 req/s
+ * (LIMITER_RATE): it books send times from the shared rate schedule (rate-schedule.ts, one DynamoDB
+ * item) a slot of 102.5 ms apart, never more than 10 in any second; each sample target declares its own.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import {
@@ -42,11 +42,9 @@ import {
 } from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
 
-/** acme-orders' declared rate and resolved MaximumConcurrency, pinned in the handler's environment. */
-const TARGET_RATE = 50;
+/** The rate the transformer's environment declares for its target, and its MaximumConcurrency. */
+const LIMITER_RATE = 10;
 const MAX_CONCURRENCY = 5;
-/** The limiter's pace in one container: the target's rate ÷ MaximumConcurrency. */
-const LIMITER_RATE = TARGET_RATE / MAX_CONCURRENCY;
 const MAX_ATTEMPTS_PER_RECEIVE = 3;
 const MAX_RECEIVE_COUNT = 5;
 
@@ -96,7 +94,7 @@ async function targetWithFreshTransformer(
     targetSecretId: 'acme-target',
     delivery: (settings) => ({
       ...settings,
-      rateLimitPerSecond: TARGET_RATE,
+      rateLimitPerSecond: LIMITER_RATE,
       maxConcurrency: MAX_CONCURRENCY,
     }),
   });
@@ -418,7 +416,7 @@ describe('a full batch against a failing target (issue 11)', () => {
 });
 
 describe('a 429 storm: 40 events, target declaring 5 req/s, limiter starting at 10 req/s', () => {
-  it('delivers every event exactly once and never sends faster than the limiter’s declared share', async () => {
+  it('delivers every event exactly once and never sends faster than the transformer’s declared rate', async () => {
     // Prepare
     const declared = LIMITER_RATE / 2;
     const { target, transform } = await targetWithFreshTransformer({ rateLimitPerSecond: declared });
@@ -432,11 +430,11 @@ describe('a 429 storm: 40 events, target declaring 5 req/s, limiter starting at 
     expect(stats.duplicates).toBe(0); // a 429 is refused before the key is recorded
     expect(stats.received).toBe(40 + (stats.byStatus['429'] ?? 0));
     expect(stats.byStatus['429']).toBeGreaterThan(0); // there was a storm
-    // What the limiter guarantees (adaptive-rate-limiter.ts) is about the times it grants: never more than
-    // its declared share, 10, in any 1 s window, whatever its adaptive rate. The adaptive decrease
+    // What the schedule guarantees (rate-schedule.ts) is about the times it sends: never more than
+    // its declared rate, 10, in any 1 s window, whatever its adaptive rate. The adaptive decrease
     // (halve on a 429, at most once a second, not below 1/s; then +0.5/s per success) acts only
-    // after the target has answered 429, and slots already granted still go: a batch of 10 takes
-    // 10 slots 100 ms apart before the first answer. So it cannot hold the target to 5/s: the target
+    // after the target has answered 429, and slots already booked still go: a batch of 10 takes
+    // 10 slots 102.5 ms apart before the first answer. So it cannot hold the target to 5/s: the target
     // sees up to 10/s, and refuses the surplus with 429 + Retry-After. (At a steady 10/s, the delay
     // between a grant and its arrival can add one more: see the next test. Here the 429s keep the
     // pace below that.)

@@ -10,7 +10,6 @@
  * where the integration opts in, redacted): never our request body, headers or credentials.
  */
 import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } from '../../shared/errors.js';
-import type { AdaptiveRateLimiter } from './adaptive-rate-limiter.js';
 import { fullJitterDelayMs, type JitterBackoff } from './backoff.js';
 import { classifyStatus, isTransientRequestError } from './classify.js';
 import { TokenRequestError } from './oauth2.js';
@@ -38,6 +37,15 @@ export interface ReleasePolicy {
   waitInCall(delayMs: number): boolean;
   /** Whole seconds until SQS hands a released record out again. */
   releaseVisibilitySeconds(retryAfterMs: number | undefined): number;
+}
+
+/** Paces the requests (rate-schedule.ts): a slot before each one, and what the target said of the rate. */
+export interface RateGate {
+  /** Resolves when the request may go; send right away. */
+  acquire(): Promise<number>;
+  onSuccess(): void;
+  /** The target answered 429. */
+  onThrottled(): void;
 }
 
 export interface DeliveryRequest {
@@ -93,7 +101,7 @@ export interface DeliveryDeps {
   /** Time left in this invocation, e.g. `context.getRemainingTimeInMillis()`. */
   remainingTimeMs(): number;
   authenticator: TargetAuthenticator;
-  rateLimiter?: AdaptiveRateLimiter;
+  rateLimiter?: RateGate;
   /** Extra headers computed from the exact body sent, per attempt (e.g. Standard Webhooks signing). */
   sign?: (body: string) => Readonly<Record<string, string>>;
   /** The abort signal of one request. @default AbortSignal.timeout */
@@ -218,7 +226,7 @@ async function attempt(
   }
 
   // The slot is taken right before sending: auth lookups in between would bunch requests together.
-  const slot = await rateLimiter?.acquire();
+  await rateLimiter?.acquire();
   // Measured now, after the token request and the limiter's wait: a request that could still be in
   // flight (or answered 2xx) when the invocation must save its result is never started.
   const timeoutMs = timeForRequestMs(deps, options);
@@ -226,7 +234,6 @@ async function attempt(
   let response: Response;
   try {
     const headers = requestHeaders(request, body, authHeaders, deps.sign);
-    if (slot !== undefined) rateLimiter?.sending(slot);
     response = await deps.fetch(request.url, {
       method: request.method,
       headers,

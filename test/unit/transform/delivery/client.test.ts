@@ -4,7 +4,6 @@ import {
   PermanentDeliveryError,
   TransientDeliveryError,
 } from '../../../../functions/shared/errors.js';
-import { AdaptiveRateLimiter } from '../../../../functions/transform/delivery/adaptive-rate-limiter.js';
 import { DEFAULT_RETRYABLE_STATUSES } from '../../../../functions/transform/delivery/classify.js';
 import {
   type DeliveryDeps,
@@ -15,9 +14,15 @@ import {
   type ReleasePolicy,
 } from '../../../../functions/transform/delivery/client.js';
 import { TokenRequestError } from '../../../../functions/transform/delivery/oauth2.js';
+import {
+  MemorySlotBook,
+  SharedRateSchedule,
+  slotSpacingMs,
+} from '../../../../functions/transform/delivery/rate-schedule.js';
 import type { TargetAuthenticator } from '../../../../functions/transform/delivery/target-auth.js';
 import {
   connectionRefused,
+  type FakeClock,
   fakeClock,
   respond,
   type ScriptStep,
@@ -352,9 +357,9 @@ describe('deliver', () => {
   });
 
   it('sends no request when the token request and the rate limiter used up the time left', async () => {
-    // Prepare: 3 s left; the limiter's next slot is 2.5 s away, and 1 s is kept to save the result
+    // Prepare: 3 s left; the schedule's next slot is 2.6 s away, and 1 s is kept to save the result
     const { deps, target, clock } = setup([respond(200)], { budgetMs: 3000 });
-    const rateLimiter = new AdaptiveRateLimiter({ ratePerSecond: 0.4, now: clock.now, sleep: clock.sleep });
+    const rateLimiter = schedule(0.4, clock);
     await rateLimiter.acquire();
     deps.rateLimiter = rateLimiter;
 
@@ -368,10 +373,11 @@ describe('deliver', () => {
   });
 
   it('gives each request the time really left once the token request and the limiter’s wait are over', async () => {
-    // Prepare: 10 s left; the token request takes 0.5 s, the limiter's next slot is at +6 s, 1 s is kept back
+    // Prepare: 10 s left; the token request takes 0.5 s, the schedule's next slot is about 6 s after the
+    // first, 1 s is kept back
     const { deps, clock } = setup([respond(200)], { budgetMs: 10_000 });
-    const rateLimiter = new AdaptiveRateLimiter({ ratePerSecond: 1 / 6, now: clock.now, sleep: clock.sleep });
-    await rateLimiter.acquire();
+    const rateLimiter = schedule(1 / 6, clock);
+    const nextSlot = (await rateLimiter.acquire()) + slotSpacingMs(1 / 6);
     const headers = deps.authenticator.headers;
     const timeouts: { ms: number; at: number }[] = [];
     Object.assign(deps, {
@@ -392,8 +398,8 @@ describe('deliver', () => {
     // Act
     await deliver(request, deps, options);
 
-    // Assess: sent at +6 s with 3 s to go, so it ends 1 s before the deadline at the latest
-    expect(timeouts).toEqual([{ ms: 3000, at: START_MS + 6000 }]);
+    // Assess: sent at its slot with what is left but 1 s, so it ends 1 s before the deadline at the latest
+    expect(timeouts).toEqual([{ ms: Math.floor(START_MS + 10_000 - 1000 - nextSlot), at: nextSlot }]);
   });
 
   it('never puts credentials in error messages, even when the target echoes them', async () => {
@@ -454,7 +460,7 @@ describe('deliver', () => {
   it('slows the rate limiter on 429 and speeds it up on success, acquiring before each attempt', async () => {
     // Prepare
     const clock = fakeClock();
-    const rateLimiter = new AdaptiveRateLimiter({ ratePerSecond: 10, now: clock.now, sleep: clock.sleep });
+    const rateLimiter = schedule(10, clock);
     const { deps } = setup([respond(429), respond(200)], { rateLimiter, now: clock.now, sleep: clock.sleep });
     const rates: number[] = [];
     const originalFetch = deps.fetch;
@@ -548,3 +554,13 @@ describe('deliver', () => {
     });
   });
 });
+
+/** A rate schedule of its own (one consumer) on the test's clock. */
+function schedule(ratePerSecond: number, clock: FakeClock): SharedRateSchedule {
+  return new SharedRateSchedule({
+    ratePerSecond,
+    book: new MemorySlotBook(),
+    now: clock.now,
+    sleep: clock.sleep,
+  });
+}
