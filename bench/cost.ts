@@ -31,6 +31,7 @@ import {
   total,
 } from './lib/cost-model.js';
 import { clearInvocations, countRequests, readInvocations, wrapAssets } from './lib/cost-probe.js';
+import { logBreakdown } from './lib/log-bytes.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench/results/cost.json');
@@ -178,6 +179,12 @@ async function main() {
           .reduce((a, [, n]) => a + n, 0) / events,
       logBytesPerEvent: [...perFn.values()].reduce((a, e) => a + e.logBytes, 0) / events,
     };
+    const breakdown = logBreakdown(
+      invocations.map((inv) => ({
+        fn: kind(plan.functions.find((f) => f.logicalId === inv.fn)?.logicalId ?? inv.fn),
+        output: inv.output,
+      })),
+    );
     const lineItems = costPerMillion(usage);
     const perMillion = total(lineItems);
     const dominant = lineItems[0];
@@ -230,6 +237,15 @@ async function main() {
     console.log('beside it (as published, check before quoting):');
     for (const a of ALTERNATIVES)
       console.log(`  $${a.perMillion.toFixed(2).padStart(7)}  ${a.name}: ${a.basis}`);
+    console.log(
+      'log bytes per event, by function and line (what the functions wrote; START/END/REPORT not included):',
+    );
+    for (const share of breakdown)
+      console.log(
+        `  ${(share.bytes / events).toFixed(0).padStart(5)} B  ${String(share.lines).padStart(5)} lines  ${share.fn.padEnd(12)} ${share.line.slice(0, 70)}`,
+      );
+    if (process.env.COST_SAMPLE_LINES)
+      for (const inv of invocations.slice(0, Number(process.env.COST_SAMPLE_LINES))) console.log(inv.output);
     console.log(`results: ${RESULTS}`);
   } finally {
     await sandbox?.stop();

@@ -88,6 +88,8 @@ export interface InvocationRecord {
   readonly records: number;
   /** Bytes the function wrote to stdout/stderr during the invocation (its log lines, EMF included). */
   readonly logBytes: number;
+  /** What it wrote, for the breakdown by line (bench/lib/log-bytes.ts). */
+  readonly output: string;
 }
 
 /**
@@ -106,17 +108,23 @@ export function wrapAssets(dir: string, statsFile: string) {
         `import { appendFileSync } from 'node:fs';
 const real = await import(${JSON.stringify(join(f.assetDir, `${file}.mjs`))});
 let bytes = 0;
+let output = '';
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream);
-  stream.write = (chunk, ...rest) => { bytes += Buffer.byteLength(chunk); return write(chunk, ...rest); };
+  stream.write = (chunk, ...rest) => {
+    bytes += Buffer.byteLength(chunk);
+    output += String(chunk);
+    return write(chunk, ...rest);
+  };
 }
 export const ${exportName} = async (event, context) => {
   bytes = 0;
+  output = '';
   try {
     return await real.${exportName}(event, context);
   } finally {
     const records = Array.isArray(event?.Records) ? event.Records.length : 1;
-    appendFileSync(${JSON.stringify(statsFile)}, JSON.stringify({ fn: ${JSON.stringify(f.logicalId)}, records, logBytes: bytes }) + '\\n');
+    appendFileSync(${JSON.stringify(statsFile)}, JSON.stringify({ fn: ${JSON.stringify(f.logicalId)}, records, logBytes: bytes, output }) + '\\n');
   }
 };
 `,
