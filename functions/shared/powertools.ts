@@ -7,20 +7,23 @@ import { DIMENSIONS, ENV, METRICS, METRICS_NAMESPACE, type MetricKey, SERVICE_NA
 const serviceName = process.env[ENV.serviceName] ?? SERVICE_NAME;
 
 /**
- * Every line carries level, message, timestamp and the invocation's request id, then the keys the
- * code adds (`eventId`…). Powertools' default adds the service name, function name, ARN, memory size,
- * cold start, sampling rate and X-Ray id to every line: about 400 bytes an event that the log group
- * (it names the function) and Lambda's own REPORT line (memory, cold start) already say, billed per
- * GB of CloudWatch Logs. The request id stays: it joins a line to its invocation's REPORT/timeout.
+ * Every line carries level, message and timestamp, then the keys the code adds (`eventId`…);
+ * warnings and errors also the invocation's request id, which joins them to the invocation's
+ * REPORT line (a timeout, the memory used). Powertools' default adds the service name, function
+ * name, ARN, memory size, cold start, sampling rate and X-Ray id to every line: about 400 bytes an
+ * event that the log group (it names the function) and Lambda's REPORT line already say, billed per
+ * GB of CloudWatch Logs. An INFO milestone is found by its event id (`hookyard trace`), not its request.
  */
 class CompactLogFormatter extends LogFormatter {
   formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {
+    const routine =
+      attributes.logLevel === 'INFO' || attributes.logLevel === 'DEBUG' || attributes.logLevel === 'TRACE';
     return new LogItem({
       attributes: {
         level: attributes.logLevel,
         message: attributes.message,
         timestamp: this.formatTimestamp(attributes.timestamp),
-        requestId: attributes.lambdaContext?.awsRequestId,
+        requestId: routine ? undefined : attributes.lambdaContext?.awsRequestId,
       },
     }).addAttributes(additional);
   }

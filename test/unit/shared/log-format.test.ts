@@ -43,7 +43,7 @@ function linesWrittenBy(act: () => void): Record<string, unknown>[] {
 describe('the shared logger', () => {
   afterEach(() => logger.resetKeys());
 
-  it('writes a milestone with only what on-call reads: level, message, time, request id and the fields given', () => {
+  it('writes a milestone with only what on-call reads: level, message, time and the fields given', () => {
     // Prepare
     logger.addContext(context);
     // Act
@@ -56,21 +56,25 @@ describe('the shared logger', () => {
         level: 'INFO',
         message: MILESTONES.eventDelivered,
         timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-        requestId: context.awsRequestId,
         eventId: 'evt_1',
         receives: 1,
       },
     ]);
   });
 
-  it('keeps persistent keys and error details on warnings and errors', () => {
+  it('keeps persistent keys, error details and the request id (to find its REPORT line) on warnings and errors', () => {
     // Prepare
     logger.addContext(context);
     logger.appendKeys({ eventId: 'evt_2' });
     // Act
     const [line] = linesWrittenBy(() => logger.error('ingest failed', new Error('boom')));
     // Assess
-    expect(line).toMatchObject({ level: 'ERROR', message: 'ingest failed', eventId: 'evt_2' });
+    expect(line).toMatchObject({
+      level: 'ERROR',
+      message: 'ingest failed',
+      eventId: 'evt_2',
+      requestId: context.awsRequestId,
+    });
     expect(line?.error).toMatchObject({ name: 'Error', message: 'boom' });
   });
 });
