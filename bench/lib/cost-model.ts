@@ -40,18 +40,20 @@ export const AWS_PRICES = {
   alarmPerMonth: 0.1,
 } as const;
 
-/** Where each price above was read (public pages and secondary sources that quote them), checked on `CHECKED`. */
+/** Where each price above was read (public pages and secondary sources that quote them), checked on `CHECKED` unless said. */
 export const PRICE_SOURCES = {
   lambda:
     'aws.amazon.com/lambda/pricing (arm64 $0.0000133334/GB-s first 7.5 B GB-s; $0.20 per 1 M requests), quoted the same by cloudchipr.com/blog/aws-lambda-pricing',
   httpApi:
     'aws.amazon.com/api-gateway/pricing (HTTP APIs $1.00 per million, first 300 M), quoted the same by awsforengineers.com (May 2025)',
-  functionUrl: 'aws.amazon.com/lambda/pricing: function URLs have no charge beyond the invocation',
+  functionUrl:
+    'aws.amazon.com/lambda/pricing: function URLs have no charge beyond the invocation (as announced April 2022; quoted by dev.to/elifapaydin)',
   sqs: 'aws.amazon.com/sqs/pricing (standard $0.40 per million, 64 KB chunks), quoted the same by cloudburn.io (Mar 2026)',
   dynamodb:
     'aws.amazon.com/dynamodb/pricing/on-demand (WRU $0.625, RRU $0.125 per million after the 2024-11-01 cut of 50 %), quoted by airbyte.com (Jul 2025)',
   logs: 'aws.amazon.com/cloudwatch/pricing (Lambda logs tiered from 2025-05-01; first 10 TB $0.50/GB), per duckbillgroup.com; EMF billed as log ingestion + custom metrics (AWS Well-Architected Serverless Lens)',
-  secretsManager: 'aws.amazon.com/secrets-manager/pricing ($0.40/secret/month, $0.05 per 10,000 calls)',
+  secretsManager:
+    'aws.amazon.com/secrets-manager/pricing ($0.40/secret/month, $0.05 per 10,000 calls): not re-checked on CHECKED',
 } as const;
 
 /** Hosted alternatives, per million webhooks, as published when written: check before quoting. */
