@@ -15,6 +15,7 @@ const NOISE = new Set([
   'sampling_rate',
   'xray_trace_id',
   'correlation_id',
+  'requestId',
 ]);
 /** Info lines worth showing without --verbose: the life of an event. */
 const SHOWN = new Set<string>(Object.values(MILESTONES));

@@ -88,6 +88,15 @@ export interface InvocationRecord {
   readonly records: number;
   /** Bytes the function wrote to stdout/stderr during the invocation (its log lines, EMF included). */
   readonly logBytes: number;
+  /** What it wrote, for the breakdown by line (bench/lib/log-bytes.ts). */
+  readonly output: string;
+  /**
+   * CPU time the function's thread ran during the invocation, and time it was runnable but waited
+   * for a core (/proc/thread-self/schedstat; 0 where there is none). One environment runs one
+   * invocation at a time on its own worker thread, so this is the invocation's own CPU.
+   */
+  readonly cpuNs: number;
+  readonly runQueueNs: number;
 }
 
 /**
@@ -103,20 +112,38 @@ export function wrapAssets(dir: string, statsFile: string) {
       const [file, exportName] = f.handler.split('.');
       writeFileSync(
         join(wrapper, `${file}.mjs`),
-        `import { appendFileSync } from 'node:fs';
+        `import { appendFileSync, readFileSync } from 'node:fs';
+const schedstat = () => {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return { run, wait };
+  } catch {
+    return { run: 0, wait: 0 };
+  }
+};
 const real = await import(${JSON.stringify(join(f.assetDir, `${file}.mjs`))});
 let bytes = 0;
+let output = '';
 for (const stream of [process.stdout, process.stderr]) {
   const write = stream.write.bind(stream);
-  stream.write = (chunk, ...rest) => { bytes += Buffer.byteLength(chunk); return write(chunk, ...rest); };
+  stream.write = (chunk, ...rest) => {
+    bytes += Buffer.byteLength(chunk);
+    output += String(chunk);
+    return write(chunk, ...rest);
+  };
 }
 export const ${exportName} = async (event, context) => {
   bytes = 0;
+  output = '';
+  const before = schedstat();
   try {
     return await real.${exportName}(event, context);
   } finally {
+    const after = schedstat();
+    const cpuNs = after.run - before.run;
+    const runQueueNs = after.wait - before.wait;
     const records = Array.isArray(event?.Records) ? event.Records.length : 1;
-    appendFileSync(${JSON.stringify(statsFile)}, JSON.stringify({ fn: ${JSON.stringify(f.logicalId)}, records, logBytes: bytes }) + '\\n');
+    appendFileSync(${JSON.stringify(statsFile)}, JSON.stringify({ fn: ${JSON.stringify(f.logicalId)}, records, logBytes: bytes, output, cpuNs, runQueueNs }) + '\\n');
   }
 };
 `,

@@ -53,8 +53,8 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
     return jsonResponse(decision.status, decision.response);
   }
 
-  // The partner's event id correlates every line about this event, here and in the transformer.
-  logger.setCorrelationId(decision.eventId);
+  // The partner's event id correlates every line about this event, here and in the transformer
+  // (`hookyard trace` filters on it). Once: a correlation id too would repeat it on every line.
   logger.appendKeys({ eventId: decision.eventId });
   await sqs.send(
     new SendMessageCommand({
@@ -72,7 +72,8 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
   metrics.addMetric(METRICS.webhooksAccepted.name, MetricUnit.Count, 1);
   logger.info(MILESTONES.webhookAccepted, {
     schemaVersion: decision.schemaVersion,
-    idempotencyKey: decision.idempotencyKey,
+    // Only when it is not the event id (an unsigned id: the key is the body's digest).
+    idempotencyKey: decision.idempotencyKey === decision.eventId ? undefined : decision.idempotencyKey,
   });
   return jsonResponse(202, { id: decision.eventId });
 }
