@@ -30,7 +30,9 @@ export interface DeadLetterMark {
  * the same event id but another body is not a copy (dropping it would lose that body).
  */
 export function copyOf(idempotencyKey: string, body: string): string {
-  return createHash('sha256').update(JSON.stringify([idempotencyKey, body])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([idempotencyKey, body]))
+    .digest('base64url');
 }
 
 export interface AlreadyDeadLetteredInput {

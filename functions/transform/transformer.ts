@@ -11,12 +11,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { CircuitStore } from '../shared/circuit.js';
 import { MILESTONES, tableKeys } from '../shared/contract.js';
 import type { PermanentDeliveryError } from '../shared/errors.js';
-import {
-  ATTR,
-  attributesOfRecord,
-  carriesFailureAttributes,
-  failureAttributes,
-} from '../shared/message.js';
+import { ATTR, attributesOfRecord, carriesFailureAttributes, failureAttributes } from '../shared/message.js';
 import { countMetric, logger } from '../shared/powertools.js';
 import { credentials, currentSecret, forgetSecret } from '../shared/secrets.js';
 import { signStandardWebhook } from '../shared/signatures/index.js';
