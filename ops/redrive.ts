@@ -188,7 +188,7 @@ async function selective(
         // Before the message leaves the DLQ: a crash after this at worst lets a later copy of the
         // event be dead-lettered a second time.
         try {
-          await failureLog.clearDeadLetterMark(integration.name, view.eventId);
+          await failureLog.clearDeadLetterMark(integration.name, view.eventId, new Date(now()));
         } catch (error) {
           failures.push({
             eventId: view.eventId,

@@ -36,6 +36,8 @@ const MARK = {
   copy: 'deadLetterCopy',
   duplicatesSkipped: 'deadLetterDuplicatesSkipped',
 } as const;
+/** When a redrive last cleared the mark (ISO 8601). */
+const CLEARED_AT = 'deadLetterClearedAt';
 
 export class FailureLog {
   constructor(
@@ -87,17 +89,22 @@ export class FailureLog {
     return fromItem(out.Item);
   }
 
-  /** After the DLQ send succeeded: a later message of this copy reads it and sends no second one. */
+  /**
+   * After the DLQ send succeeded: a later message of this copy reads it and sends no second one.
+   * `mark.at` is when the send began; if a redrive cleared the event's mark since then, the copy may
+   * already have left the DLQ, so nothing is marked (at worst a second copy later) and false returned.
+   */
   async markDeadLettered(
     integration: string,
     eventId: string,
     mark: Omit<DeadLetterMark, 'duplicatesSkipped'>,
-  ): Promise<void> {
-    await this.client.send(
+  ): Promise<boolean> {
+    return this.applied(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { id: { S: failureKey(integration, eventId) } },
         UpdateExpression: `SET ${MARK.at} = :at, ${MARK.messageId} = :m, ${MARK.copy} = :c, ${MARK.duplicatesSkipped} = :zero`,
+        ConditionExpression: `attribute_not_exists(${CLEARED_AT}) OR ${CLEARED_AT} < :at`,
         ExpressionAttributeValues: {
           ':at': { S: mark.at },
           ':m': { S: mark.messageId },
@@ -110,7 +117,7 @@ export class FailureLog {
 
   /** One more message of the marked copy acknowledged without a DLQ send (for `dlq show`). */
   async countDuplicateSkipped(integration: string, eventId: string): Promise<void> {
-    await this.whenPresent(
+    await this.applied(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { id: { S: failureKey(integration, eventId) } },
@@ -123,26 +130,30 @@ export class FailureLog {
 
   /**
    * Before a copy leaves the DLQ (redrive): without the mark, the redriven message is dead-lettered
-   * again if it fails again. The failure history stays for `dlq show`.
+   * again if it fails again. Leaves when it was cleared, so that a mark whose DLQ send began before
+   * (and whose write lands after) is not written (`markDeadLettered`). The failure history stays for
+   * `dlq show`. Never creates an item for an event that has none.
    */
-  async clearDeadLetterMark(integration: string, eventId: string): Promise<void> {
-    await this.whenPresent(
+  async clearDeadLetterMark(integration: string, eventId: string, now: Date): Promise<void> {
+    await this.applied(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: { id: { S: failureKey(integration, eventId) } },
-        UpdateExpression: `REMOVE ${Object.values(MARK).join(', ')}`,
-        // Never creates an item for an event that has none.
+        UpdateExpression: `REMOVE ${Object.values(MARK).join(', ')} SET ${CLEARED_AT} = :now`,
         ConditionExpression: 'attribute_exists(id)',
+        ExpressionAttributeValues: { ':now': { S: now.toISOString() } },
       }),
     );
   }
 
-  /** An update that applies only to an item that exists (else nothing to do). */
-  private async whenPresent(command: UpdateItemCommand): Promise<void> {
+  /** An update that applies only when its condition holds: false when it did not. */
+  private async applied(command: UpdateItemCommand): Promise<boolean> {
     try {
       await this.client.send(command);
+      return true;
     } catch (error) {
       if ((error as { name?: string }).name !== 'ConditionalCheckFailedException') throw error;
+      return false;
     }
   }
 

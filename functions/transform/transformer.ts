@@ -303,19 +303,21 @@ export function createTransformer(
     );
     logger.warn(MILESTONES.eventDeadLettered, { eventId, reason: summary.reason, status: summary.status });
     // Only now that the copy is in the DLQ: a mark written before the send could drop a message whose
-    // copy never got there.
-    await failureLog
-      .markDeadLettered(integration.name, eventId, {
+    // copy never got there. Not marked (a redrive began meanwhile, or the write failed): at worst a
+    // later message of the event is dead-lettered too.
+    try {
+      const marked = await failureLog.markDeadLettered(integration.name, eventId, {
         at: sendingAt,
         messageId: sent.MessageId ?? '',
         copy,
-      })
-      .catch((e: unknown) =>
-        logger.warn('dead-lettered, but not marked: a later copy of this event may be dead-lettered too', {
-          eventId,
-          error: String(e),
-        }),
-      );
+      });
+      if (!marked) logger.info('dead-lettered while a redrive of the event ran: not marked', { eventId });
+    } catch (e) {
+      logger.warn('dead-lettered, but not marked: a later copy of this event may be dead-lettered too', {
+        eventId,
+        error: String(e),
+      });
+    }
     return true;
   }
 

@@ -306,4 +306,31 @@ describe('an event refused for good is in the DLQ once', () => {
     expect(accepted.filter((key) => key === 'evt-moved')).toHaveLength(1);
     expect(await failureLog.read(INTEGRATION, 'evt-moved')).toBeUndefined();
   });
+
+  it('does not mark a copy whose DLQ send began before a redrive cleared the event (the copy may be gone)', async () => {
+    // Prepare: the event has a failure record; a DLQ send begins at T, a redrive clears at T + 1 s
+    const sendBegan = new Date();
+    await failureLog.record(
+      INTEGRATION,
+      'evt-race',
+      { errorClass: 'permanent', reason: 'target-rejected: 422', status: 422, attempts: 1 },
+      sendBegan,
+    );
+    await failureLog.clearDeadLetterMark(INTEGRATION, 'evt-race', new Date(sendBegan.getTime() + 1000));
+    // Act: the mark of that send lands after the clear
+    const late = await failureLog.markDeadLettered(INTEGRATION, 'evt-race', {
+      at: sendBegan.toISOString(),
+      messageId: 'm-1',
+      copy: 'c',
+    });
+    // Assess: not marked (at worst a second copy later, never a dropped message); a later send is
+    const later = await failureLog.markDeadLettered(INTEGRATION, 'evt-race', {
+      at: new Date(sendBegan.getTime() + 2000).toISOString(),
+      messageId: 'm-2',
+      copy: 'c',
+    });
+    expect(late).toBe(false);
+    expect(later).toBe(true);
+    expect((await failureLog.read(INTEGRATION, 'evt-race'))?.deadLetter?.messageId).toBe('m-2');
+  });
 });
