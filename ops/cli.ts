@@ -469,6 +469,11 @@ async function dlqShow(name: string, eventId: string, g: GlobalOptions) {
       out(`  version:   ${m.attributes[ATTR.schemaVersion] ?? '?'} (the payload version ingest selected)`);
       out(`  attempts:  ${m.attempts ?? '?'}${m.receives !== undefined ? `, receives ${m.receives}` : ''}`);
       out(`  failures:  first ${m.firstFailureAt ?? '?'}, last ${m.lastFailureAt ?? '?'}`);
+      const mark = details.failure?.deadLetter;
+      if (mark?.messageId === m.messageId)
+        out(
+          `  the copy:  later messages of this event are acknowledged, not dead-lettered again (${mark.duplicatesSkipped} so far); a redrive clears this`,
+        );
       out('  attributes:');
       for (const [k, v] of Object.entries(m.attributes)) out(`    ${k} = ${v}`);
       out('  body:');

@@ -4,6 +4,7 @@
  * to do next).
  */
 
+import { MILESTONES } from '../functions/shared/contract.js';
 import { loadIntegration } from '../functions/shared/integration.js';
 import { ATTR } from '../functions/shared/message.js';
 import { buildTargetBody } from '../functions/transform/core.js';
@@ -128,6 +129,12 @@ function stepOfLog(line: EventLogLine): TraceStep | undefined {
     };
   if (m.startsWith('duplicate skipped'))
     return { at: line.at, state: 'duplicate', detail: 'a duplicate copy was skipped (already delivered)' };
+  if (m.startsWith(MILESTONES.deadLetterDuplicateSkipped))
+    return {
+      at: line.at,
+      state: 'duplicate',
+      detail: `failed for good again (${detailOf(line.fields, ['reason'])}); already in the DLQ, no second copy`,
+    };
   if (m.startsWith('event dead-lettered'))
     return {
       at: line.at,

@@ -1,9 +1,13 @@
 /**
- * Putting dead-lettered events back. Selective (any filter, and always locally): each matching
- * message is sent to the source queue and deleted from the DLQ only once the send is confirmed, so an
- * interrupted run (Ctrl-C, crash, kill) at worst leaves a copy in both queues — the idempotent
- * transformer absorbs the duplicate — and never loses one. Unfiltered on AWS: SQS's own
- * StartMessageMoveTask, with its progress from ListMessageMoveTasks.
+ * Putting dead-lettered events back. Selective (any filter, and always locally): for each matching
+ * message the event's dead-letter mark is cleared first (else the redriven message, failing again,
+ * would be taken for a duplicate of a DLQ copy that is no longer there, and dropped), then it is sent
+ * to the source queue and deleted from the DLQ only once the send is confirmed, so an interrupted
+ * run (Ctrl-C, crash, kill) at worst leaves a copy in both queues — the idempotent transformer
+ * absorbs the duplicate, or dead-letters a second copy — and never loses one. Unfiltered on AWS:
+ * SQS's own StartMessageMoveTask, with its progress from ListMessageMoveTasks; it moves each message
+ * with its attributes, and the transformer never takes a message that still carries the failure
+ * attributes for a duplicate (functions/transform/dead-letter-mark.ts).
  */
 import {
   DeleteMessageCommand,
@@ -15,6 +19,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { FAILURE_ATTRIBUTE_NAMES } from '../functions/shared/message.js';
+import { FailureLog } from '../functions/transform/failure-log.js';
 import { type AuditLine, whoAmI, writeAudit } from './audit.js';
 import {
   type DlqGroup,
@@ -116,6 +121,7 @@ async function selective(
   const dlqUrl = integration.deadLetterQueue.url;
   const lookup = (eventId: string) =>
     readFailureRecord(dynamodb, integration.table, integration.name, eventId);
+  const failureLog = new FailureLog(dynamodb, integration.table);
   const sleep = options.sleep ?? defaultSleep;
   const now = options.now ?? Date.now;
 
@@ -179,6 +185,18 @@ async function selective(
         const wait = lastSend + minGapMs - now();
         if (wait > 0) await sleep(wait);
         lastSend = now();
+        // Before the message leaves the DLQ: a crash after this at worst lets a later copy of the
+        // event be dead-lettered a second time.
+        try {
+          await failureLog.clearDeadLetterMark(integration.name, view.eventId, new Date(now()));
+        } catch (error) {
+          failures.push({
+            eventId: view.eventId,
+            error: `send failed: its dead-letter mark could not be cleared (${(error as Error).message})`,
+          });
+          keptBack.push(message);
+          continue;
+        }
         try {
           await sqs.send(redriveCommand(integration.queue.url, message));
         } catch (error) {

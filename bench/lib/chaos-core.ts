@@ -113,32 +113,45 @@ export function explainReplays(ledger: ChaosLedger): ReplayExplained[] {
 }
 
 /**
- * A second DLQ copy of an event is explained when (a) the ingest accepted the event as many times (the
- * partner's repeat, or its retry after a lost 202, made another SQS message; the transformer
- * dead-letters each message that fails for good) or (b) one copy entered before the crash and another
- * after it (the transformer dead-lettered it, was killed before its batch was acknowledged, and the
- * message came back). Anything else is a copy nothing explains.
+ * How close two DLQ copies of an event may be for "at the same moment" to explain them: the
+ * transformer marks an event dead-lettered right after the DLQ send succeeds (a DynamoDB write, a few
+ * ms; seconds on a loaded machine), and a later message of the event reads the mark and sends no
+ * second copy. Only inside that window can a second copy happen.
+ */
+export const DEAD_LETTER_MARK_WINDOW_MS = 2000;
+
+/**
+ * The transformer dead-letters an event once (functions/transform/dead-letter-mark.ts), so a second
+ * DLQ copy is explained only where its mark could not yet be read: (a) two messages of the event (the
+ * ingest accepted it as many times) failed for good in two containers at the same moment (no lock), or
+ * (b) a copy entered just before the crash and another after it (killed between the DLQ send and the
+ * mark). Anything else — a second copy a mark should have prevented — is a copy nothing explains.
  */
 export function explainDlqCopies(ledger: ChaosLedger): DlqCopiesExplained[] {
   const crash = ledger.stops.find((s) => s.kind === 'crash');
   return ledger.dlq
     .filter((d) => d.copies > 1)
     .map((d) => {
-      const sent = d.sentAt.map((at) => Date.parse(at));
+      const sent = d.sentAt.map((at) => Date.parse(at)).sort((a, b) => a - b);
+      // Every copy after the first came within the window of the one before it.
+      const sameMoment =
+        d.ingested >= d.copies &&
+        sent.every((t, i) => i === 0 || t - (sent[i - 1] as number) <= DEAD_LETTER_MARK_WINDOW_MS);
       const straddles =
-        crash !== undefined && sent.some((t) => t < crash.at) && sent.some((t) => t >= crash.at);
-      const repeated = d.ingested >= d.copies;
+        crash !== undefined &&
+        sent.some((t) => t < crash.at && crash.at - t <= DEAD_LETTER_MARK_WINDOW_MS) &&
+        sent.some((t) => t >= crash.at);
       return {
         eventId: d.eventId,
         copies: d.copies,
         ingested: d.ingested,
         sentVsCrashS: sent.map((t) => seconds(t - (crash?.at ?? Number.NaN))),
-        explained: repeated || straddles,
-        why: repeated
-          ? `the ingest accepted it ${d.ingested} times (partner repeats): one DLQ copy per message`
+        explained: sameMoment || straddles,
+        why: sameMoment
+          ? `the ingest accepted it ${d.ingested} times and its messages failed for good within ${DEAD_LETTER_MARK_WINDOW_MS / 1000} s of each other, before either could read the other's mark`
           : straddles
-            ? 'dead-lettered before the crash, its batch not yet acknowledged; dead-lettered again after the restart'
-            : 'a copy nothing explains',
+            ? 'dead-lettered just before the crash, killed before its mark was written; dead-lettered again after the restart'
+            : 'a copy nothing explains (an earlier copy was marked: this one should have been skipped)',
       };
     });
 }
@@ -181,7 +194,7 @@ export function chaosReport(ledger: ChaosLedger): ChaosReport {
     'target saw an acknowledged key again': replays.length,
     '… of them explained by the crash': crashRepeats,
     'in the DLQ (events)': ledger.dlq.length,
-    'DLQ copies beyond one per event': ledger.dlq.reduce((n, d) => n + d.copies - 1, 0),
+    'DLQ copies beyond one per event (0 expected)': ledger.dlq.reduce((n, d) => n + d.copies - 1, 0),
     'permanently refused by the target': permanent.size,
     'lost (accepted − delivered − in DLQ)': lost.length,
     'time to drain (s)': seconds(ledger.drainedAt - ledger.startedAt),

@@ -86,6 +86,12 @@ export interface DeliverySettings {
    * carrying the event can live, DLQ and redrive included (see `idempotencyTtlSecondsOf`).
    */
   readonly idempotencyTtlSeconds: number;
+  /**
+   * How long the DLQ keeps a message: a copy the transformer dead-lettered longer ago than this has
+   * expired, so its mark no longer stands for a copy in the DLQ (functions/transform/dead-letter-mark.ts).
+   * @default - absent (a template from before it): a mark stands until redrive or delivery clears it
+   */
+  readonly deadLetterRetentionSeconds?: number;
   /** Quote the target's (redacted) answer text in failure reasons; else only status, code and field names. */
   readonly quoteTargetAnswers: boolean;
 }
@@ -127,6 +133,7 @@ export function deliverySettingsOf(i: ResolvedIntegration): DeliverySettings {
       maxOpenSeconds: i.delivery.circuitBreaker.maxOpenSeconds,
     },
     idempotencyTtlSeconds: idempotencyTtlSecondsOf(i.delivery),
+    deadLetterRetentionSeconds: i.delivery.dlqRetentionDays * DAY_SECONDS,
     quoteTargetAnswers: i.definition.target.quoteErrorAnswers ?? false,
   };
 }
@@ -347,6 +354,8 @@ function deliverySettingsProblems(value: unknown): string[] {
   group('redelivery', ['baseSeconds', 'capSeconds']);
   group('circuit', ['failureThreshold', 'openSeconds', 'maxOpenSeconds']);
   num('idempotencyTtlSeconds', v.idempotencyTtlSeconds, 1);
+  if (v.deadLetterRetentionSeconds !== undefined)
+    num('deadLetterRetentionSeconds', v.deadLetterRetentionSeconds, 1);
   if (typeof v.quoteTargetAnswers !== 'boolean') problems.push('quoteTargetAnswers must be true or false');
   return problems;
 }
@@ -372,6 +381,15 @@ export const METRICS = {
   eventsDelivered: { name: 'EventsDelivered', emittedBy: 'transformer', dimensions: [] },
   deliveryFailures: { name: 'DeliveryFailures', emittedBy: 'transformer', dimensions: [] },
   eventsDeadLettered: { name: 'EventsDeadLettered', emittedBy: 'transformer', dimensions: [] },
+  /**
+   * A message that failed for good while an earlier copy of the same event (same key, same body) is
+   * known to be in the DLQ: acknowledged without a second DLQ copy.
+   */
+  deadLetterDuplicatesSkipped: {
+    name: 'DeadLetterDuplicatesSkipped',
+    emittedBy: 'transformer',
+    dimensions: [],
+  },
   duplicatesSkipped: { name: 'DuplicatesSkipped', emittedBy: 'transformer', dimensions: [] },
   /** A second message for an event already delivered or in flight, but with another body: dead-lettered. */
   conflictingPayloads: { name: 'ConflictingPayloads', emittedBy: 'transformer', dimensions: [] },
@@ -453,6 +471,8 @@ export const MILESTONES = {
   twinDeferred: 'duplicate in flight elsewhere: handed back until that delivery ends',
   twinRequeued: 'duplicate in flight elsewhere on its last receive: a delayed copy queued',
   eventDeadLettered: 'event dead-lettered',
+  /** A message failed for good, but the DLQ already holds a copy of its event: acknowledged, no second copy. */
+  deadLetterDuplicateSkipped: 'already in the DLQ: duplicate acknowledged, no second copy',
   circuitHalfOpen: 'circuit half-open: probing the target with live traffic',
   circuitClosed: 'circuit closed: the target answers again',
 } as const;
@@ -471,7 +491,10 @@ export function tableKeys(integration: string) {
   return {
     /** Powertools idempotency's `keyPrefix`; it writes `<prefix>#<hash of the key>`. */
     idempotencyPrefix: idempotency,
-    /** The last failure of an event (for `dlq show` and `trace`). */
+    /**
+     * The last failure of an event (for `dlq show` and `trace`), and the mark of its DLQ copy while
+     * the transformer knows one is there (functions/transform/failure-log.ts).
+     */
     failure: (eventId: string) => `${failure}${eventId}`,
     /** The shared circuit state. */
     circuit: `${circuit}circuit`,

@@ -123,6 +123,14 @@ export const FAILURE_ATTRIBUTE_NAMES: readonly string[] = [
   ATTR.failure,
 ];
 
+/**
+ * The record still carries the failure attributes the transformer dead-letters with: it was moved out
+ * of the DLQ as it was (SQS's move task keeps attributes; `hookyard redrive` strips them).
+ */
+export function carriesFailureAttributes(record: SQSRecord): boolean {
+  return FAILURE_ATTRIBUTE_NAMES.some((name) => record.messageAttributes[name] !== undefined);
+}
+
 /** The `failure` attribute of a dead-lettered message (on-call tools read it), or undefined. */
 export function readFailureHistory(value: string | undefined): FailureHistory | undefined {
   if (!value) return undefined;

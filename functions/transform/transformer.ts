@@ -11,13 +11,14 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { CircuitStore } from '../shared/circuit.js';
 import { MILESTONES, tableKeys } from '../shared/contract.js';
 import type { PermanentDeliveryError } from '../shared/errors.js';
-import { ATTR, attributesOfRecord, failureAttributes } from '../shared/message.js';
+import { ATTR, attributesOfRecord, carriesFailureAttributes, failureAttributes } from '../shared/message.js';
 import { countMetric, logger } from '../shared/powertools.js';
 import { credentials, currentSecret, forgetSecret } from '../shared/secrets.js';
 import { signStandardWebhook } from '../shared/signatures/index.js';
 import type { TransformerConfig } from './config.js';
 import { ConsumerCircuit } from './consumer-circuit.js';
 import { buildTargetBody, type DeliveryJob, summarizeFailure, toDeliveryJob } from './core.js';
+import { alreadyDeadLettered, copyOf } from './dead-letter-mark.js';
 import { mayRelease, releaseVisibilitySeconds, waitInCall } from './delivery/batch-pace.js';
 import { deliver, type ReleasePolicy } from './delivery/client.js';
 import { DynamoSlotBook } from './delivery/dynamo-slot-book.js';
@@ -187,18 +188,25 @@ export function createTransformer(
     job: DeliveryJob | undefined,
     receives: number,
   ) {
-    for (const metric of outcome.metrics) countMetric(metric);
+    // A dead-letter counts its metrics once it knows whether it sent a copy (deadLetter).
+    if (outcome.action !== 'dead-letter') for (const metric of outcome.metrics) countMetric(metric);
     const eventId = job?.eventId ?? record.messageAttributes[ATTR.eventId]?.stringValue ?? record.messageId;
     switch (outcome.action) {
       case 'acknowledge':
         if (outcome.unrecorded)
           logger.error('event delivered, but its idempotency record could not be completed', { eventId });
         else logger.info(ACKNOWLEDGED[outcome.as], { eventId, receives });
-        if (outcome.as === 'delivered' && receives > 1)
+        // Only a message that failed before (a later receive) or came out of the DLQ can have a
+        // failure record or a DLQ mark to clear: a first receive costs no extra write.
+        if (outcome.as === 'delivered' && (receives > 1 || carriesFailureAttributes(record)))
           await failureLog.clear(integration.name, eventId).catch(() => undefined);
         return;
-      case 'dead-letter':
-        return deadLetter(record, job, eventId, outcome.error);
+      case 'dead-letter': {
+        const sent = await oneAtATime(eventId, () => deadLetter(record, job, eventId, outcome.error));
+        for (const metric of sent ? outcome.metrics : ['deadLetterDuplicatesSkipped' as const])
+          countMetric(metric);
+        return;
+      }
       case 'requeue':
         // The copy is confirmed before this record counts as handled (and is deleted).
         await clients.sqs.send(
@@ -235,16 +243,44 @@ export function createTransformer(
     }
   }
 
-  /** Straight to the DLQ with the reason: retries cannot fix it. The record then counts as handled. */
+  /**
+   * Straight to the DLQ with the reason: retries cannot fix it. The record then counts as handled.
+   * Unless the DLQ is known to hold a copy of this event already (dead-letter-mark.ts): then no second
+   * copy, and false. A crash between the DLQ send and the mark leaves a second copy possible (never a
+   * loss); so do two copies failing at the same moment in two containers (no lock). Within one
+   * container `oneAtATime` puts them in a row.
+   */
   async function deadLetter(
     record: SQSRecord,
     job: DeliveryJob | undefined,
     eventId: string,
     error: PermanentDeliveryError,
-  ) {
+  ): Promise<boolean> {
     const summary = summarizeFailure(error);
     const history = await failureLog.record(integration.name, eventId, summary, new Date());
-    await clients.sqs.send(
+    const copy = copyOf(job?.idempotencyKey ?? eventId, record.body);
+    const mark = history.deadLetter;
+    if (
+      alreadyDeadLettered({
+        mark,
+        copy,
+        cameFromDlq: carriesFailureAttributes(record),
+        now: Date.now(),
+        retentionSeconds: delivery.deadLetterRetentionSeconds,
+      })
+    ) {
+      logger.info(MILESTONES.deadLetterDuplicateSkipped, {
+        eventId,
+        reason: summary.reason,
+        deadLetteredAt: mark?.at,
+        deadLetterMessageId: mark?.messageId,
+      });
+      await failureLog.countDuplicateSkipped(integration.name, eventId).catch(() => undefined);
+      return false;
+    }
+    // Taken before the send: the copy expires no earlier than this plus the DLQ's retention.
+    const sendingAt = new Date().toISOString();
+    const sent = await clients.sqs.send(
       new SendMessageCommand({
         QueueUrl: env.deadLetterQueueUrl,
         MessageBody: record.body,
@@ -261,6 +297,36 @@ export function createTransformer(
       }),
     );
     logger.warn(MILESTONES.eventDeadLettered, { eventId, reason: summary.reason, status: summary.status });
+    // Only now that the copy is in the DLQ: a mark written before the send could drop a message whose
+    // copy never got there. Not marked (a redrive began meanwhile, or the write failed): at worst a
+    // later message of the event is dead-lettered too.
+    try {
+      const marked = await failureLog.markDeadLettered(integration.name, eventId, {
+        at: sendingAt,
+        messageId: sent.MessageId ?? '',
+        copy,
+      });
+      if (!marked) logger.info('dead-lettered while a redrive of the event ran: not marked', { eventId });
+    } catch (e) {
+      logger.warn('dead-lettered, but not marked: a later copy of this event may be dead-lettered too', {
+        eventId,
+        error: String(e),
+      });
+    }
+    return true;
+  }
+
+  /** Dead-letters of one event in this container, one after the other (see deadLetter). */
+  const deadLettering = new Map<string, Promise<unknown>>();
+  function oneAtATime<T>(eventId: string, work: () => Promise<T>): Promise<T> {
+    const next = (deadLettering.get(eventId) ?? Promise.resolve()).catch(() => undefined).then(work);
+    deadLettering.set(eventId, next);
+    next
+      .finally(() => {
+        if (deadLettering.get(eventId) === next) deadLettering.delete(eventId);
+      })
+      .catch(() => undefined);
+    return next;
   }
 
   /** When SQS hands the record out again. Best effort: without it the queue's visibility timeout applies. */

@@ -102,14 +102,26 @@ describe('chaosReport', () => {
     expect(report.problems.join()).toMatch(/c was refused for good but is not in the DLQ/);
   });
 
-  it('explains a second DLQ copy by a repeated ingest or by the crash, and nothing else', () => {
+  it('explains a second DLQ copy only where the mark could not be read yet: the same moment, or the crash', () => {
+    const sameMoment = chaosReport(
+      ledger({ dlq: [dead('c', { copies: 2, ingested: 2, sentAt: [at(5), at(6.5)] })] }),
+    );
+    expect(sameMoment.problems).toEqual([]);
+    const aroundCrash = chaosReport(ledger({ dlq: [dead('c', { copies: 2, sentAt: [at(-0.2), at(15)] })] }));
+    expect(aroundCrash.problems).toEqual([]);
+  });
+
+  it('fails on a second DLQ copy a mark should have prevented: a re-send dead-lettered seconds later', () => {
     const repeated = chaosReport(
       ledger({ dlq: [dead('c', { copies: 2, ingested: 2, sentAt: [at(5), at(9)] })] }),
     );
-    expect(repeated.problems).toEqual([]);
-    const aroundCrash = chaosReport(ledger({ dlq: [dead('c', { copies: 2, sentAt: [at(-3), at(15)] })] }));
-    expect(aroundCrash.problems).toEqual([]);
-    const unexplained = chaosReport(ledger({ dlq: [dead('c', { copies: 2, sentAt: [at(5), at(9)] })] }));
-    expect(unexplained.problems.join()).toMatch(/c is in the DLQ 2 times: a copy nothing explains/);
+    expect(repeated.problems.join()).toMatch(/c is in the DLQ 2 times: a copy nothing explains/);
+    const notAtTheMoment = chaosReport(ledger({ dlq: [dead('c', { copies: 2, sentAt: [at(5), at(5.5)] })] }));
+    expect(notAtTheMoment.problems.join()).toMatch(/c is in the DLQ 2 times/);
+  });
+
+  it('fails on copies before and after the crash when the first came long before it (its mark was written)', () => {
+    const report = chaosReport(ledger({ dlq: [dead('c', { copies: 2, sentAt: [at(-3), at(15)] })] }));
+    expect(report.problems.join()).toMatch(/c is in the DLQ 2 times/);
   });
 });

@@ -55,7 +55,7 @@ describe('chaos run (300 events, graceful restart and crash)', () => {
     }
   });
 
-  it('holds a second DLQ copy only for a repeated ingest or around the crash', () => {
+  it('holds a second DLQ copy only where the dead-letter mark could not be read yet (same moment, crash)', () => {
     expect(result.report.dlqCopies.filter((c) => !c.explained)).toEqual([]);
   });
 

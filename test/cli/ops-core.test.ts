@@ -4,7 +4,7 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Message } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { tableKeys } from '../../functions/shared/contract.js';
+import { MILESTONES, tableKeys } from '../../functions/shared/contract.js';
 import { envelopeAttributes, failureAttributes } from '../../functions/shared/message.js';
 import { decodeMessage, groupByEvent } from '../../ops/dlq.js';
 import { buildTrace } from '../../ops/event.js';
@@ -199,5 +199,24 @@ describe('trace', () => {
       state: 'accepted',
       detail: 'webhook accepted and queued as schema version v1',
     });
+  });
+
+  it('tells a message acknowledged because its event is already in the DLQ', () => {
+    // Prepare
+    const details = { integration: 'acme-orders', eventId: 'evt_1', dlq: [], holdSeconds: 0 };
+    const lines = parseSandboxLog(
+      [
+        '2026-11-30T14:56:09.220Z [acme-orders-transformer] WARN  event dead-lettered eventId=evt_1 reason=target-rejected: 400 Bad Request status=400',
+        `2026-11-30T14:56:20.100Z [acme-orders-transformer] INFO  ${MILESTONES.deadLetterDuplicateSkipped} eventId=evt_1 reason=target-rejected: 400 Bad Request`,
+      ].join('\n'),
+      'evt_1',
+    );
+    // Act
+    const trace = buildTrace(details, lines);
+    // Assess
+    expect(trace.steps.map((s) => s.state)).toEqual(['dead-lettered', 'duplicate']);
+    expect(trace.steps[1]?.detail).toBe(
+      'failed for good again (reason target-rejected: 400 Bad Request); already in the DLQ, no second copy',
+    );
   });
 });
