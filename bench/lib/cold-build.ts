@@ -90,7 +90,8 @@ export async function buildBundle(
   options: BuildOptions,
 ): Promise<BuiltBundle> {
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, 'index.mjs');
+  // Named for its format, as the Lambda runtime (and Node) tell ESM from CommonJS by the extension.
+  const file = join(outDir, options.format === 'cjs' ? 'index.cjs' : 'index.mjs');
   const result = await build({
     ...options,
     entryPoints: [entry],
