@@ -7,7 +7,10 @@
  * emulator and sends to fauxqs, so it pays for what a partner's first request pays on Lambda
  * (the SDK clients' first use), with loopback instead of the AWS network.
  *
- *   npm run bench:cold-start -- [--runs 12]
+ *   npm run bench:cold-start -- [--runs 12] [--runtime-sdk]
+ *
+ * `--runtime-sdk` adds a third build for comparison: the shipped one with the AWS SDK left to the
+ * Lambda runtime (here it is read from node_modules, as the runtime reads its own copy).
  *
  * Writes bench/results/cold-start.json and prints a summary. Exits 1 if the run broke.
  */
@@ -43,7 +46,12 @@ const FIXTURE = readFileSync(join(ROOT, 'integrations/acme-orders/fixtures/order
 /** What lib/partner-integration.ts builds the ingest function with. */
 const SHIPPED_INGEST = bundlingOf(INGEST_UNREACHABLE_MODULES);
 
-const { values: flags } = parseArgs({ options: { runs: { type: 'string', default: '12' } } });
+/** The shipped ingest build with the AWS SDK left out of the bundle (issue 11's lead 4), for comparison. */
+const RUNTIME_SDK_INGEST = { ...SHIPPED_INGEST, bundleAwsSDK: false, externalModules: ['@aws-sdk/*'] };
+
+const { values: flags } = parseArgs({
+  options: { runs: { type: 'string', default: '12' }, 'runtime-sdk': { type: 'boolean', default: false } },
+});
 const runs = Number(flags.runs);
 if (!Number.isInteger(runs) || runs < 1) {
   console.error(`--runs must be a whole number ≥ 1, got ${flags.runs}`);
@@ -65,6 +73,14 @@ function webhookEvent(id: string) {
   };
 }
 
+type BuildName = 'naive' | 'shipped' | 'runtimeSdk';
+
+function built(builds: Partial<Record<BuildName, BuiltBundle>>, name: BuildName): BuiltBundle {
+  const found = builds[name];
+  if (!found) throw new Error(`no ${name} build`);
+  return found;
+}
+
 const kb = (bytes: number) => `${(bytes / 1000).toFixed(0)} KB`;
 const ms = (value: number) => `${value.toFixed(0)} ms`;
 
@@ -83,10 +99,18 @@ async function main() {
   });
   try {
     await sqs.send(new CreateQueueCommand({ QueueName: 'acme-orders' }));
-    const builds: Record<'naive' | 'shipped', BuiltBundle> = {
+    const builds: Partial<Record<BuildName, BuiltBundle>> & Record<'naive' | 'shipped', BuiltBundle> = {
       naive: await buildBundle(ENTRY, join(work, 'naive'), naiveOptions()),
       shipped: await buildBundle(ENTRY, join(work, 'shipped'), esbuildOptionsOf(SHIPPED_INGEST)),
     };
+    if (flags['runtime-sdk']) {
+      builds.runtimeSdk = await buildBundle(
+        ENTRY,
+        join(work, 'runtime-sdk'),
+        esbuildOptionsOf(RUNTIME_SDK_INGEST),
+      );
+    }
+    const names = Object.keys(builds) as BuildName[];
     const env = {
       // What the construct gives the function (NODE_OPTIONS included), pointed at the emulators.
       NODE_OPTIONS: '--enable-source-maps',
@@ -106,14 +130,14 @@ async function main() {
       POWERTOOLS_METRICS_DISABLED: 'true',
     };
 
-    const samples: Record<'naive' | 'shipped', ColdSample[]> = { naive: [], shipped: [] };
+    const samples: Record<BuildName, ColdSample[]> = { naive: [], shipped: [], runtimeSdk: [] };
     for (let i = 0; i < runs; i++) {
-      for (const name of ['naive', 'shipped'] as const) {
+      for (const name of names) {
         const events = [
           webhookEvent(`evt_cold_${name}_${i}`),
           webhookEvent(`evt_warm_${name}_${i}`),
         ] as const;
-        const sample = await runColdProcess(builds[name].file, events, env);
+        const sample = await runColdProcess(built(builds, name).file, events, env);
         if (sample.status !== 202 || sample.warmStatus !== 202) {
           throw new Error(`${name} build answered ${sample.status}/${sample.warmStatus}: ${sample.body}`);
         }
@@ -123,9 +147,9 @@ async function main() {
     }
     process.stdout.write('\n');
 
-    const summary = (name: 'naive' | 'shipped') => ({
-      bytes: builds[name].bytes,
-      sourceMap: builds[name].sourceMap,
+    const summary = (name: BuildName) => ({
+      bytes: built(builds, name).bytes,
+      sourceMap: built(builds, name).sourceMap,
       runs: samples[name].length,
       medianImportMs: median(samples[name].map((s) => s.importMs)),
       medianFirstCallMs: median(samples[name].map((s) => s.firstCallMs)),
@@ -135,10 +159,11 @@ async function main() {
     });
     const naive = summary('naive');
     const shipped = summary('shipped');
+    const runtimeSdk = builds.runtimeSdk ? summary('runtimeSdk') : undefined;
     const parts = contributions(builds.shipped.metafile);
     const result = {
       measuredAt: new Date().toISOString(),
-      command: `npm run bench:cold-start -- --runs ${runs}`,
+      command: `npm run bench:cold-start -- --runs ${runs}${runtimeSdk ? ' --runtime-sdk' : ''}`,
       node: process.version,
       machine: { cpus: cpus().length, loadAverage1m: loadavg()[0] },
       firstCall: 'a signed acme-orders webhook, answered 202 (Secrets Manager emulator + fauxqs on loopback)',
@@ -146,6 +171,13 @@ async function main() {
       shippedOptions: SHIPPED_INGEST,
       naive,
       shipped,
+      ...(runtimeSdk && {
+        runtimeSdk: {
+          ...runtimeSdk,
+          options: RUNTIME_SDK_INGEST,
+          initRatio: runtimeSdk.medianInitMs / naive.medianInitMs,
+        },
+      }),
       ratio: {
         bytes: shipped.bytes / naive.bytes,
         /** Import only: what Lambda reports as Init Duration. */
@@ -166,16 +198,18 @@ async function main() {
     writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
 
     console.log(`ingest cold start, median of ${runs} fresh node ${process.version} processes each`);
-    console.log('build     bundle    import   1st call   import+call   (warm call)');
-    for (const [name, s] of [
-      ['naive', naive],
-      ['shipped', shipped],
-    ] as const) {
+    console.log('build      bundle    import   1st call   import+call   (warm call)');
+    for (const [name, s] of Object.entries({ naive, shipped, runtimeSdk })) {
+      if (!s) continue;
       console.log(
-        `${name.padEnd(9)} ${kb(s.bytes).padStart(7)}  ${ms(s.medianImportMs).padStart(7)}  ${ms(s.medianFirstCallMs).padStart(8)}  ${ms(s.medianInitMs).padStart(11)}   (${ms(s.medianWarmCallMs)})`,
+        `${name.padEnd(10)} ${kb(s.bytes).padStart(7)}  ${ms(s.medianImportMs).padStart(7)}  ${ms(s.medianFirstCallMs).padStart(8)}  ${ms(s.medianInitMs).padStart(11)}   (${ms(s.medianWarmCallMs)})`,
       );
     }
     const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
+    if (runtimeSdk) {
+      const ratio = (runtimeSdk.medianInitMs / naive.medianInitMs).toFixed(2);
+      console.log(`runtimeSdk/naive: import+1st call ${ratio} (the AWS SDK read from node_modules)`);
+    }
     console.log(
       `shipped/naive: size ${result.ratio.bytes.toFixed(2)} (aim ≤ ${kb(AIM.maxBytes)}: ${verdict(result.aim.bytesMet)}), ` +
         `import ${result.ratio.import.toFixed(2)} (aim ≤ ${AIM.maxInitRatio}: ${verdict(result.aim.importMet)}), ` +
