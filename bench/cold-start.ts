@@ -1,6 +1,7 @@
 /**
  * Cold start of the ingest function, side by side: the naive build (same handler, one bundle, no
- * minify, no tree shaking) and the shipped build (lib/hookyard-function.ts's bundling options).
+ * minify, no tree shaking) and the shipped build (`bundlingOf(INGEST_UNREACHABLE_MODULES)` of
+ * lib/hookyard-function.ts, what lib/partner-integration.ts builds the ingest function with).
  * For each: bundle size, and import + first handler call, median of N fresh `node` processes
  * (alternating builds, so a busy machine slows both alike). The first call is a correctly signed
  * acme-orders webhook answered 202: it reads the signing secret from the local Secrets Manager

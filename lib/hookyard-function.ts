@@ -62,7 +62,8 @@ const UNUSED_CREDENTIAL_PROVIDERS = [
 /**
  * How every function is bundled: one minified, tree-shaken ESM file with the AWS SDK inside (the
  * SDK version we test with, not the runtime's; and the local sandbox runs the asset without
- * node_modules). `npm run bench:cold-start` builds the ingest handler with exactly these options.
+ * node_modules). `npm run bench:cold-start` builds the ingest handler with exactly what the stack
+ * gives it: `bundlingOf(INGEST_UNREACHABLE_MODULES)`.
  */
 export const SHIPPED_BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
