@@ -5,7 +5,8 @@
  * For each: bundle size, and import + first handler call, median of N fresh `node` processes
  * (alternating builds, so a busy machine slows both alike). The first call is a correctly signed
  * acme-orders webhook answered 202: it reads the signing secret from the local Secrets Manager
- * emulator and sends to fauxqs, so it pays for what a partner's first request pays on Lambda
+ * emulator and sends to fauxqs, both behind HTTPS (bench/lib/tls-front.ts, a certificate made for the
+ * run with `openssl`) as AWS's endpoints are, so it pays for what a partner's first request pays on Lambda
  * (the SDK clients' first use), with loopback instead of the AWS network.
  *
  *   npm run bench:cold-start -- [--runs 12] [--runtime-sdk]
@@ -35,6 +36,7 @@ import {
   naiveOptions,
 } from './lib/cold-build.js';
 import { type ColdSample, median, runColdProcess } from './lib/cold-process.js';
+import { loopbackCertificate, startTlsFront } from './lib/tls-front.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ENTRY = join(ROOT, 'functions/ingest/handler.ts');
@@ -93,6 +95,11 @@ async function main() {
     startSecretsManagerEmulator({ secrets: { 'acme-signing': SECRET } }),
     startSqsEmulator(),
   ]);
+  const certificate = loopbackCertificate(work);
+  const [secretsFront, sqsFront] = await Promise.all([
+    startTlsFront(secrets.endpoint, certificate),
+    startTlsFront(sqsEmulator.endpoint, certificate),
+  ]);
   const sqs = new SQSClient({
     endpoint: sqsEmulator.endpoint,
     region: 'us-east-1',
@@ -115,18 +122,19 @@ async function main() {
     const env = {
       // What the construct gives the function (NODE_OPTIONS included), pointed at the emulators.
       NODE_OPTIONS: '--enable-source-maps',
+      NODE_EXTRA_CA_CERTS: certificate.certFile,
       ...ingestEnvironment({
         stage: 'local',
         integration: 'acme-orders',
-        queueUrl: sqsEmulator.queueUrl('acme-orders'),
+        queueUrl: sqsEmulator.queueUrl('acme-orders').replace(sqsEmulator.endpoint, sqsFront.endpoint),
         signingSecretId: 'acme-signing',
         secretCacheSeconds: 300,
       }),
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_SQS: sqsEmulator.endpoint,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqsFront.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsFront.endpoint,
       AWS_LAMBDA_FUNCTION_NAME: 'cold-start-bench',
       POWERTOOLS_METRICS_DISABLED: 'true',
     };
@@ -167,7 +175,8 @@ async function main() {
       command: `npm run bench:cold-start -- --runs ${runs}${runtimeSdk ? ' --runtime-sdk' : ''}`,
       node: process.version,
       machine: { cpus: cpus().length, loadAverage1m: loadavg()[0] },
-      firstCall: 'a signed acme-orders webhook, answered 202 (Secrets Manager emulator + fauxqs on loopback)',
+      firstCall:
+        'a signed acme-orders webhook, answered 202 (Secrets Manager emulator + fauxqs on loopback, behind HTTPS)',
       handler: 'functions/ingest/handler.ts',
       shippedOptions: SHIPPED_INGEST,
       naive,
@@ -224,6 +233,7 @@ async function main() {
     console.log(`results: ${RESULTS}`);
   } finally {
     sqs.destroy();
+    await Promise.all([secretsFront.stop(), sqsFront.stop()]);
     await Promise.all([secrets.stop(), sqsEmulator.stop()]);
     rmSync(work, { recursive: true, force: true });
   }
