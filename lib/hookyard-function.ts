@@ -23,7 +23,24 @@ export interface HookyardFunctionProps {
   readonly removalPolicy?: RemovalPolicy;
   /** A physical name, only where another resource must address the function without a reference. @default - generated */
   readonly functionName?: string;
+  /**
+   * Modules the function's calls never reach, replaced in its bundle by one that throws when loaded
+   * (functions/shared/unreachable-module.ts). Only modules loaded with a lazy `import()` can be listed:
+   * a static import of one fails the build. @default - none
+   */
+  readonly unreachableModules?: readonly string[];
 }
+
+/** The stand-in for `unreachableModules`, relative to the project root (esbuild's working directory). */
+const UNREACHABLE_MODULE = './functions/shared/unreachable-module.ts';
+
+/**
+ * The SDK's event stream support, which the ingest function's calls never reach: `@smithy/core`'s
+ * RPC protocol loads it with `import()` only for an operation whose input or output has an event
+ * stream member, and no SQS or Secrets Manager operation has one (test/infra/bundling.test.ts checks
+ * every operation of both). 20 KB of the ingest bundle.
+ */
+export const INGEST_UNREACHABLE_MODULES = ['@smithy/core/event-streams'] as const;
 
 /**
  * The AWS SDK's credential providers other than the environment's. Lambda (and the local sandbox)
@@ -45,7 +62,8 @@ const UNUSED_CREDENTIAL_PROVIDERS = [
 /**
  * How every function is bundled: one minified, tree-shaken ESM file with the AWS SDK inside (the
  * SDK version we test with, not the runtime's; and the local sandbox runs the asset without
- * node_modules). `npm run bench:cold-start` builds the ingest handler with exactly these options.
+ * node_modules). `npm run bench:cold-start` builds the ingest handler with exactly what the stack
+ * gives it: `bundlingOf(INGEST_UNREACHABLE_MODULES)`.
  */
 export const SHIPPED_BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
@@ -63,6 +81,18 @@ export const SHIPPED_BUNDLING: nodejs.BundlingOptions = {
   banner:
     "import { createRequire as __hyCreateRequire } from 'node:module'; const require = __hyCreateRequire(import.meta.url);",
 };
+
+/** SHIPPED_BUNDLING, with `unreachableModules` replaced by the throwing stand-in. */
+export function bundlingOf(unreachableModules: readonly string[] = []): nodejs.BundlingOptions {
+  if (unreachableModules.length === 0) return SHIPPED_BUNDLING;
+  return {
+    ...SHIPPED_BUNDLING,
+    esbuildArgs: {
+      ...SHIPPED_BUNDLING.esbuildArgs,
+      ...Object.fromEntries(unreachableModules.map((name) => [`--alias:${name}`, UNREACHABLE_MODULE])),
+    },
+  };
+}
 
 /**
  * Our Lambda defaults in one place: Node.js 24 on arm64, one ESM bundle with the AWS SDK inside
@@ -99,7 +129,7 @@ export class HookyardFunction extends Construct {
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      bundling: SHIPPED_BUNDLING,
+      bundling: bundlingOf(props.unreachableModules),
     });
     // The role is ours, so Lambda's log writes must be granted explicitly (scoped to this log group).
     this.logGroup.grantWrite(this.role);

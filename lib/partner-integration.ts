@@ -13,7 +13,7 @@ import {
 } from '../functions/shared/contract.js';
 import type { ResolvedIntegration } from '../integrations/resolve.js';
 import { CircuitBreaker } from './circuit-breaker.js';
-import { HookyardFunction } from './hookyard-function.js';
+import { HookyardFunction, INGEST_UNREACHABLE_MODULES } from './hookyard-function.js';
 import type { IdempotencyTable } from './idempotency-table.js';
 import { IntegrationMonitoring } from './integration-monitoring.js';
 import { ReliableQueue } from './reliable-queue.js';
@@ -91,6 +91,7 @@ export class PartnerIntegration extends Construct {
     this.ingest = new HookyardFunction(this, 'Ingest', {
       entry: 'ingest/handler.ts',
       description: `Hookyard ${stage}: verify and enqueue ${i.name} webhooks`,
+      unreachableModules: INGEST_UNREACHABLE_MODULES,
       timeout: Duration.seconds(10),
       removalPolicy,
       logRetention: props.logRetention,

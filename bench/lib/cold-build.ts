@@ -6,8 +6,11 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type BuildOptions, build, type Metafile } from 'esbuild';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 export interface BuiltBundle {
   readonly file: string;
@@ -61,7 +64,15 @@ export function esbuildOptionsOf(bundling: nodejs.BundlingOptions): BuildOptions
   const pure = Object.keys(args)
     .filter((flag) => flag.startsWith('--pure:'))
     .map((flag) => flag.slice('--pure:'.length));
-  const otherArgs = Object.keys(args).filter((flag) => !flag.startsWith('--pure:'));
+  // `--alias:<module>` = <path>, as NodejsFunction passes it to the CLI (the path relative to the project root).
+  const alias = Object.fromEntries(
+    Object.entries(args)
+      .filter(([flag]) => flag.startsWith('--alias:'))
+      .map(([flag, to]) => [flag.slice('--alias:'.length), String(to)]),
+  );
+  const otherArgs = Object.keys(args).filter(
+    (flag) => !flag.startsWith('--pure:') && !flag.startsWith('--alias:'),
+  );
   if (otherArgs.length > 0)
     throw new Error(`cold-build: translate these esbuild args first: ${otherArgs.join(', ')}`);
   // Without bundleAwsSDK, NodejsFunction leaves the runtime's SDK out of the bundle.
@@ -81,6 +92,7 @@ export function esbuildOptionsOf(bundling: nodejs.BundlingOptions): BuildOptions
     keepNames: bundling.keepNames,
     conditions: (bundling as { conditions?: string[] }).conditions,
     pure: pure.length > 0 ? pure : undefined,
+    alias: Object.keys(alias).length > 0 ? alias : undefined,
   };
 }
 
@@ -90,8 +102,11 @@ export async function buildBundle(
   options: BuildOptions,
 ): Promise<BuiltBundle> {
   mkdirSync(outDir, { recursive: true });
-  const file = join(outDir, 'index.mjs');
+  // Named for its format, as the Lambda runtime (and Node) tell ESM from CommonJS by the extension.
+  const file = join(outDir, options.format === 'cjs' ? 'index.cjs' : 'index.mjs');
   const result = await build({
+    // NodejsFunction runs esbuild in the project root: relative alias paths resolve there.
+    absWorkingDir: PROJECT_ROOT,
     ...options,
     entryPoints: [entry],
     outfile: file,

@@ -8,8 +8,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { GetEventSourceMappingCommand, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import middy from '@middy/core';
-import { dynamodb, lambda } from '../shared/aws-clients.js';
 import { breakerAction, CircuitStore } from '../shared/circuit.js';
+import { dynamodb } from '../shared/clients/dynamodb.js';
+import { lambda } from '../shared/clients/lambda.js';
 import { MILESTONES, parseBreakerEnv } from '../shared/contract.js';
 import { countMetric, logger, metrics } from '../shared/powertools.js';
 

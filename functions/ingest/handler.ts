@@ -9,7 +9,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DriftFinding } from '../../integrations/mapping/drift.js';
-import { sqs } from '../shared/aws-clients.js';
+import { sqs } from '../shared/clients/sqs.js';
 import { DIMENSIONS, METRICS, MILESTONES, parseIngestEnv, REJECTION_REASONS } from '../shared/contract.js';
 import { jsonResponse, lowercaseHeaders } from '../shared/http.js';
 import { loadIntegration } from '../shared/integration.js';

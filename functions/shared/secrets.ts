@@ -7,7 +7,7 @@
  * synth), one at AWSPREVIOUS for at most `ROTATED_OUT_MAX_AGE_SECONDS`, however many checks succeed.
  */
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
-import { secretsManager } from './aws-clients.js';
+import { secretsManager } from './clients/secrets-manager.js';
 import { parseSecretCacheSeconds } from './contract.js';
 import { SecretCache } from './secret-cache.js';
 

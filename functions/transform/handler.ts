@@ -5,7 +5,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
-import { dynamodb, lambda, sqs } from '../shared/aws-clients.js';
+import { dynamodb } from '../shared/clients/dynamodb.js';
+import { lambda } from '../shared/clients/lambda.js';
+import { sqs } from '../shared/clients/sqs.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { loadTransformerConfig } from './config.js';
 import { createTransformer } from './transformer.js';

@@ -1,5 +1,5 @@
 /** What the CRM's `POST /v1/contacts/orders` accepts. Strict: an unexpected key is a mapping bug. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string such as 123.45');
 const isoUtc = z.iso.datetime();

@@ -4,7 +4,7 @@
  * not schema drift. GitHub adds actions over time, so `action` is a string and the mapping's enum map
  * decides what an unknown one means (counted as a `new-enum-value`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const isoTime = z.iso.datetime({ offset: true });
 const account = z.looseObject({ login: z.string().min(1), id: z.number().int() });

@@ -1,5 +1,5 @@
 /** What the ticketing API's `POST /v2/tickets` accepts: Unix-second times, no explicit nulls. */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const unixSeconds = z.number().int().nonnegative();
 

@@ -2,7 +2,7 @@
  * The data map: a Markdown table per inbound version, one row per target field, generated from the
  * integration's mapping spec (never hand-written, so it cannot drift from the code). Pure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AnyIntegration } from '../types.js';
 import { describeTable, type FieldRow } from './fields.js';
 import type { MappingVersion } from './spec.js';

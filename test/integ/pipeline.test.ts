@@ -64,7 +64,7 @@ beforeAll(async () => {
   ingest = (await import('../../functions/ingest/handler.js')).handler as never;
   transform = (await import('../../functions/transform/handler.js')).handler as never;
   // The handler's own client (created at import, pointed at the emulator): tests inject faults into it.
-  handlerDynamodb = (await import('../../functions/shared/aws-clients.js')).dynamodb;
+  handlerDynamodb = (await import('../../functions/shared/clients/dynamodb.js')).dynamodb;
 });
 
 afterAll(async () => {
