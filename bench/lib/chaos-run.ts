@@ -76,7 +76,7 @@ async function within<T>(promise: Promise<T>, ms: number, fallback: () => T): Pr
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const address = server.address();
@@ -155,7 +155,7 @@ class SandboxProcess {
   }
 }
 
-function secretValue(file: string, name: string): string {
+export function secretValue(file: string, name: string): string {
   const entry = (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as SecretsFile) : {})[name];
   return typeof entry === 'string' ? entry : (entry?.current ?? '');
 }

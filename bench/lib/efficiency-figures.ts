@@ -8,6 +8,13 @@ export interface ScenarioFigures {
   readonly declaredRate: number;
   /** sustainedPerSecond ÷ declaredRate. */
   readonly efficiency: number;
+  /**
+   * Requests per second the target received in the same steady middle (every answer counted: a
+   * retried 503 uses the rate as much as a delivery): the part of the declared rate delivery uses.
+   */
+  readonly sustainedRequestsPerSecond: number;
+  /** sustainedRequestsPerSecond ÷ declaredRate. */
+  readonly rateUsed: number;
   readonly maxRequestsPerSecond: number;
   /** 429s answered by the target's own rate limit (the fault mix's injected ones not counted). */
   readonly rateLimited429: number;
@@ -31,12 +38,33 @@ export interface ScenarioFigures {
  * steady middle of the run, without the warm-up ramp and the redelivered tail.
  */
 export function sustainedPerSecond(deliveredAt: readonly number[]): number {
-  const sorted = [...deliveredAt].sort((a, b) => a - b);
+  return middleRate(deliveredAt);
+}
+
+/** Events per second between the 10th and the 90th percentile of their times. */
+function middleRate(times: readonly number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
   if (sorted.length < 10) return Number.NaN;
   const from = Math.floor(sorted.length * 0.1);
   const to = Math.ceil(sorted.length * 0.9) - 1;
   const spanMs = (sorted[to] ?? 0) - (sorted[from] ?? 0);
   return spanMs > 0 ? ((to - from) * 1000) / spanMs : Number.NaN;
+}
+
+/**
+ * Requests per second the target received while the deliveries were in their steady middle (between
+ * the 10th and 90th percentile of delivery times, as `sustainedPerSecond`).
+ */
+export function sustainedRequestsPerSecond(
+  deliveredAt: readonly number[],
+  arrivals: readonly number[],
+): number {
+  const sorted = [...deliveredAt].sort((a, b) => a - b);
+  if (sorted.length < 10) return Number.NaN;
+  const from = sorted[Math.floor(sorted.length * 0.1)] ?? 0;
+  const to = sorted[Math.ceil(sorted.length * 0.9) - 1] ?? 0;
+  const inside = arrivals.filter((t) => t >= from && t < to).length;
+  return to > from ? (inside * 1000) / (to - from) : Number.NaN;
 }
 
 /** Accepted events that are nowhere: not delivered, not dead-lettered, not still queued. */

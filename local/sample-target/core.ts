@@ -284,11 +284,21 @@ export class SlidingWindowLimiter {
 export class PeakRateMeter {
   private recent: number[] = [];
   private peak = 0;
+  private all: number[] = [];
+
+  constructor(private readonly keep = 100_000) {}
 
   record(now: number): void {
     this.recent = dropBefore(this.recent, now - 1000);
     this.recent.push(now);
     this.peak = Math.max(this.peak, this.recent.length);
+    this.all.push(now);
+    if (this.all.length > this.keep) this.all.splice(0, this.all.length - this.keep);
+  }
+
+  /** Arrival times of the last `keep` requests (epoch ms), oldest first. */
+  arrivals(): readonly number[] {
+    return [...this.all];
   }
 
   get max(): number {
@@ -298,6 +308,7 @@ export class PeakRateMeter {
   reset(): void {
     this.recent = [];
     this.peak = 0;
+    this.all = [];
   }
 }
 
@@ -517,6 +528,11 @@ export class SampleTargetCore {
   /** Accepted unique deliveries, oldest first (at most the last `maxReceivedKept`). */
   received(): readonly ReceivedDelivery[] {
     return [...this.log];
+  }
+
+  /** When each request reached a delivery route, whatever its answer (epoch ms, the last 100,000). */
+  arrivals(): readonly number[] {
+    return this.meter.arrivals();
   }
 
   /**

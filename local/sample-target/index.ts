@@ -20,6 +20,7 @@
  * Every route is behind the local trust boundary (`local/http.ts`: loopback Host, not cross-site).
  *   GET  /_admin/stats         counters, see TargetStats
  *   GET  /_admin/received      accepted unique deliveries
+ *   GET  /_admin/arrivals      when each delivery request arrived, whatever its answer
  *   GET  /_admin/replays       requests for an already accepted Idempotency-Key, with their time
  *   GET  /_admin/permanently-refused  Idempotency-Keys the fault mix refuses for good (400)
  *   GET  /_admin/faults        current faults
@@ -93,6 +94,8 @@ export interface SampleTarget {
   setFaults(faults: Partial<Faults>): void;
   stats(): TargetStats;
   received(): readonly ReceivedDelivery[];
+  /** When each request reached a delivery route, whatever its answer (epoch ms). */
+  arrivals(): readonly number[];
   /** Requests for an already accepted Idempotency-Key, with their time. */
   replays(): readonly ReplayedRequest[];
   /** Idempotency-Keys the fault mix refused permanently (400). */
@@ -134,6 +137,8 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
         return answer(200, core.stats());
       case 'GET /_admin/received':
         return answer(200, core.received());
+      case 'GET /_admin/arrivals':
+        return answer(200, core.arrivals());
       case 'GET /_admin/replays':
         return answer(200, core.replays());
       case 'GET /_admin/permanently-refused':
@@ -191,6 +196,7 @@ export async function startSampleTarget(opts: SampleTargetOptions = {}): Promise
     },
     stats: () => core.stats(),
     received: () => core.received(),
+    arrivals: () => core.arrivals(),
     replays: () => core.replays(),
     permanentlyRefusedKeys: () => core.permanentlyRefusedKeys(),
     reset: () => core.reset(),

@@ -123,7 +123,7 @@ describe('HookyardStack (dev, acme-orders)', () => {
     built.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      ScalingConfig: { MaximumConcurrency: 5 },
+      ScalingConfig: { MaximumConcurrency: 15 },
       EventSourceArn: { 'Fn::GetAtt': ['AcmeOrdersQueueF7A27845', 'Arn'] },
     });
   });
@@ -141,7 +141,7 @@ describe('HookyardStack (dev, acme-orders)', () => {
     const policies = ofType('AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
     const transformerPolicy = policies.find((p) => p.includes('dynamodb:PutItem'));
     expect(transformerPolicy).toContain(
-      '"dynamodb:LeadingKeys":["hookyard.acme-orders#*","hookyard-failure.acme-orders#*","hookyard-breaker.acme-orders#*"]',
+      '"dynamodb:LeadingKeys":["hookyard.acme-orders#*","hookyard-failure.acme-orders#*","hookyard-breaker.acme-orders#*","hookyard-rate.acme-orders#*"]',
     );
     for (const policy of policies) expect(policy).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
   });

@@ -131,12 +131,12 @@ export class SharedRateSchedule {
   }
 
   /**
-   * The batch under way will send about `requests` requests: their slots are booked in one update,
-   * starting now, while the records are still being prepared.
+   * The batch under way will send about `requests` requests: the first to ask books slots for all of
+   * them, in one update. (Booking before they ask would waste the slots of records that take long to
+   * get there, or never send: a duplicate answered from its stored result.)
    */
   expect(requests: number): void {
     this.expected = Math.max(0, Math.floor(requests));
-    if (this.expected > this.free.length) void this.refill().catch(() => undefined);
   }
 
   /**

@@ -20,7 +20,7 @@ describe('resolveIntegration', () => {
       maxReceiveCount: 5,
       retentionDays: 4,
       dlqRetentionDays: 14,
-      maxConcurrency: 5,
+      maxConcurrency: 15,
     });
     expect(r.toleranceSeconds).toBe(300);
     expect(r.maxBodyBytes).toBe(262144);
