@@ -145,7 +145,7 @@ describe('the local sandbox', () => {
     expect(acme.eventSource).toMatchObject({
       batchSize: 10,
       reportBatchItemFailures: true,
-      maxConcurrency: 5,
+      maxConcurrency: 15,
     });
     for (const fn of plan.functions) expect(existsSync(join(fn.assetDir, 'index.mjs'))).toBe(true);
     expect(plan.alarms.map((a) => a.name)).toContain('hookyard-local-acme-orders-dlq-not-empty');
