@@ -193,25 +193,23 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
 }
 
 /**
- * Time the default concurrency allows per record of a batch: its own request (≤ 300 ms), its in-call
- * retries, and its share of the batch waiting for its slowest record. A batch is held until its
- * slowest record is done, and with 2 % of answers slower than a 10 s timeout about one batch in five
- * is held that long (issue 11's fault mix). Measured there with acme-orders (`npm run bench:efficiency`):
- * 10 consumers (2 s) used 67 % of the declared rate, 15 (3 s) 95 %.
+ * Seconds a batch holds its consumer, on average, that the default concurrency is sized for: its
+ * records' requests and in-call retries, and the wait for its slowest record. With 2 % of answers
+ * slower than a 10 s timeout about one batch of 10 in five is held that long (issue 11's fault mix).
+ * Measured there with acme-orders (`npm run bench:efficiency`): 2 s (10 consumers) used 67 % of the
+ * declared rate, 3 s (15) 95 %.
  */
-export const SECONDS_PER_RECORD = 3;
+export const SECONDS_PER_BATCH = 3;
 
 /**
- * The default MaximumConcurrency, by Little's law: batches in flight = batches per second × time each
- * holds its consumer. At the declared rate, rate ÷ batchSize batches start per second and each holds
- * its consumer up to about batchSize × SECONDS_PER_RECORD seconds, so rate × SECONDS_PER_RECORD ÷
- * batchSize consumers keep the rate busy. They share one rate schedule (rate-schedule.ts), so spare
- * consumers never send faster; SQS invokes them only when the queue has messages. Under a backlog
- * they wait for their slots, billed: about concurrency ÷ rate seconds per event.
- * Within the event source mapping's limits, 2–1000.
+ * The default MaximumConcurrency, by Little's law: batches in flight = batches started per second
+ * (rate ÷ batchSize at the declared rate) × seconds each holds its consumer (SECONDS_PER_BATCH).
+ * The consumers share one rate schedule (rate-schedule.ts), so spare ones never send faster; SQS
+ * invokes them only when the queue has messages. Under a backlog each waits for its slots, billed:
+ * about concurrency ÷ rate seconds per event. Within the event source mapping's limits, 2–1000.
  */
 export function concurrencyForRate(ratePerSecond: number, batchSize: number): number {
-  const needed = Math.ceil((ratePerSecond * SECONDS_PER_RECORD) / Math.max(1, batchSize));
+  const needed = Math.ceil((ratePerSecond * SECONDS_PER_BATCH) / Math.max(1, batchSize));
   return Math.min(1000, Math.max(2, needed));
 }
 

@@ -13,6 +13,7 @@ import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } fr
 import { fullJitterDelayMs, type JitterBackoff } from './backoff.js';
 import { classifyStatus, isTransientRequestError } from './classify.js';
 import { TokenRequestError } from './oauth2.js';
+import { NoSlotInTimeError } from './rate-schedule.js';
 import { parseRetryAfter } from './retry-after.js';
 import type { TargetAuthenticator } from './target-auth.js';
 
@@ -41,8 +42,11 @@ export interface ReleasePolicy {
 
 /** Paces the requests (rate-schedule.ts): a slot before each one, and what the target said of the rate. */
 export interface RateGate {
-  /** Resolves when the request may go; send right away. */
-  acquire(): Promise<number>;
+  /**
+   * Resolves when the request may go; send right away. Rejects with NoSlotInTimeError when no slot
+   * comes before `deadline` (epoch ms).
+   */
+  acquire(deadline?: number): Promise<number>;
   onSuccess(): void;
   /** The target answered 429. */
   onThrottled(): void;
@@ -156,6 +160,15 @@ export async function deliver(
     attempts += result.sent ? 1 : 0;
     if (result.kind === 'delivered') return { status: result.status, attempts };
     if (result.kind === 'no-time-left') throw giveUp(noTimeLeft);
+    if (result.kind === 'no-slot') {
+      // Nothing was sent and the target is not to blame: back to the queue until the rate has room.
+      const retryInSeconds = Math.min(900, Math.max(1, Math.ceil((result.retryAt - deps.now()) / 1000)));
+      throw new ReleasedToQueueError(
+        `${result.reason}; released to the queue (back in ${retryInSeconds} s) without sending`,
+        { status: last?.status, attempts, retryAfterMs: last?.retryAfterMs },
+        retryInSeconds,
+      );
+    }
     if (result.kind === 'refreshed-after-401') {
       refreshedAfter401 = true;
       continue;
@@ -199,6 +212,7 @@ const DEFAULT_MIN_ATTEMPT_MS = 1000;
 type AttemptResult =
   | { readonly kind: 'delivered'; readonly sent: true; readonly status: number }
   | { readonly kind: 'no-time-left'; readonly sent: false }
+  | { readonly kind: 'no-slot'; readonly sent: false; readonly retryAt: number; readonly reason: string }
   | { readonly kind: 'refreshed-after-401'; readonly sent: true }
   | { readonly kind: 'transient'; readonly sent: boolean; readonly outcome: TransientOutcome };
 
@@ -226,7 +240,18 @@ async function attempt(
   }
 
   // The slot is taken right before sending: auth lookups in between would bunch requests together.
-  await rateLimiter?.acquire();
+  // Not one that leaves less than a minimal attempt before the invocation must save its result.
+  const slotDeadline =
+    deps.now() +
+    deps.remainingTimeMs() -
+    (options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS) -
+    minAttemptMs(options);
+  try {
+    await rateLimiter?.acquire(slotDeadline);
+  } catch (error) {
+    if (!(error instanceof NoSlotInTimeError)) throw error;
+    return { kind: 'no-slot', sent: false, retryAt: error.retryAt, reason: error.message };
+  }
   // Measured now, after the token request and the limiter's wait: a request that could still be in
   // flight (or answered 2xx) when the invocation must save its result is never started.
   const timeoutMs = timeForRequestMs(deps, options);

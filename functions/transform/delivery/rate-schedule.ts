@@ -42,6 +42,25 @@ export const MAX_SLOTS_PER_BOOKING = 10;
 /** How long a booking waits for the batch's other records to ask, so that one update serves them all. */
 export const GATHER_MS = 2;
 
+/** Slots one request may give up to lateness before it stops trying (a container starved of CPU). */
+export const MAX_GIVE_UPS_PER_REQUEST = 3;
+
+/**
+ * No slot the caller can still use: the schedule is booked past its deadline (more consumers with
+ * work than the rate serves within an invocation), or its timers keep firing too late to keep one.
+ * Nothing was sent: the record goes back to the queue, and the target is not to blame.
+ */
+export class NoSlotInTimeError extends Error {
+  constructor(
+    message: string,
+    /** When a slot may be free again (epoch ms). */
+    readonly retryAt: number,
+  ) {
+    super(message);
+    this.name = 'NoSlotInTimeError';
+  }
+}
+
 /** Spacing between two slots that keeps every window of a second at or under `ratePerSecond`. */
 export function slotSpacingMs(ratePerSecond: number): number {
   // Rounded up to a microsecond: DynamoDB adds decimal numbers exactly; never round the spacing down.
@@ -96,12 +115,14 @@ export class SharedRateSchedule {
   private lastTaken = Number.NEGATIVE_INFINITY;
   /** Callers waiting for a slot. */
   private waiting = 0;
-  /** Requests the batch under way will still ask slots for (a hint from `expect`). */
+  /** Requests the batch under way will ask slots for (a hint from `expect`, used by its first booking). */
   private expected = 0;
   private booking: Promise<void> | undefined;
   private givenUp = 0;
   /** How long bookings took lately (decaying maximum, ms). */
   private bookingMs = 0;
+  /** The end of this consumer's last booking: the schedule is booked at least until then. */
+  private bookedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(props: SharedRateScheduleProps) {
     const problems = validate(props);
@@ -133,7 +154,8 @@ export class SharedRateSchedule {
   /**
    * The batch under way will send about `requests` requests: the first to ask books slots for all of
    * them, in one update. (Booking before they ask would waste the slots of records that take long to
-   * get there, or never send: a duplicate answered from its stored result.)
+   * get there.) Slots a record does not use (a duplicate answered from its stored result) stay with
+   * this container for its next requests while they are in the future.
    */
   expect(requests: number): void {
     this.expected = Math.max(0, Math.floor(requests));
@@ -141,16 +163,33 @@ export class SharedRateSchedule {
 
   /**
    * Resolves, with the slot (epoch ms), when the caller may send: at its slot, never before, and
-   * never more than MAX_LATE_MS after. Send right away.
+   * never more than MAX_LATE_MS after. Send right away. Rejects with NoSlotInTimeError, having sent
+   * nothing, when the slot would come after `deadline` (epoch ms) or timers keep missing slots.
    */
-  async acquire(): Promise<number> {
+  async acquire(deadline = Number.POSITIVE_INFINITY): Promise<number> {
     this.waiting++;
     try {
+      // Slots this container gave up (late timers, stale bookings) while this caller waited.
+      const givenUpBefore = this.givenUp;
+      const tooManyGivenUp = () => this.givenUp - givenUpBefore >= MAX_GIVE_UPS_PER_REQUEST;
       for (;;) {
-        const slot = this.takeFree();
+        let slot = this.takeFree();
         if (slot === undefined) {
+          // Known booked past the deadline: booking more would only waste the rate.
+          if (this.bookedUntil > deadline)
+            throw new NoSlotInTimeError('the rate schedule is booked past this invocation', this.bookedUntil);
           await this.refill();
-          continue;
+          slot = this.takeFree();
+          if (slot === undefined) {
+            // Another caller took the booking's slots, or they were stale by the time it answered.
+            if (tooManyGivenUp())
+              throw new NoSlotInTimeError('no delivery slot could be kept', this.now() + 1000);
+            continue;
+          }
+        }
+        if (slot > deadline) {
+          this.free.unshift(slot); // still good for a later request of this container
+          throw new NoSlotInTimeError('the next delivery slot comes after this invocation', slot);
         }
         const wait = slot - this.now();
         if (wait > 0) await this.sleep(wait);
@@ -160,11 +199,14 @@ export class SharedRateSchedule {
           await this.sleep(Math.max(1, slot - now));
           now = this.now();
         }
-        if (now - slot <= MAX_LATE_MS) {
+        // Date.now() counts whole milliseconds (rounded down): the real time may be up to 1 ms later.
+        if (now + 1 - slot <= MAX_LATE_MS) {
           this.lastTaken = slot;
           return slot;
         }
         this.givenUp++;
+        if (tooManyGivenUp())
+          throw new NoSlotInTimeError('timers kept firing too late to keep a delivery slot', now + 1000);
       }
     } finally {
       this.waiting--;
@@ -202,9 +244,7 @@ export class SharedRateSchedule {
       this.free.shift();
       this.givenUp++;
     }
-    const slot = this.free.shift();
-    if (slot !== undefined && this.expected > 0) this.expected--;
-    return slot;
+    return this.free.shift();
   }
 
   /** One booking at a time, for every caller waiting and the batch's expected requests. */
@@ -212,7 +252,10 @@ export class SharedRateSchedule {
     this.booking ??= (async () => {
       try {
         await this.sleep(GATHER_MS);
+        // The batch's first booking covers its records; later ones only whoever is waiting (a record
+        // that never sends, such as a duplicate, must not have its slot booked again and again).
         const wanted = Math.max(this.waiting, this.expected) - this.free.length;
+        this.expected = 0;
         const count = Math.min(MAX_SLOTS_PER_BOOKING, Math.max(1, wanted));
         const spacing = slotSpacingMs(this.rate);
         const startedAt = this.now();
@@ -221,6 +264,7 @@ export class SharedRateSchedule {
         const took = this.now() - startedAt;
         this.bookingMs = Math.max(took, this.bookingMs * BOOKING_TIME_DECAY);
         for (let i = 0; i < count; i++) this.free.push(first + i * spacing);
+        this.bookedUntil = first + count * spacing;
       } finally {
         this.booking = undefined;
       }

@@ -366,9 +366,11 @@ describe('deliver', () => {
     // Act
     const error = await failure(deliver(request, deps, options));
 
-    // Assess: a request sent now could only be answered after the result can no longer be saved
-    expect(error).toBeInstanceOf(TransientDeliveryError);
-    expect((error as Error).message).toContain('no time left');
+    // Assess: a request sent at the next slot could only be answered after the result can no longer
+    // be saved: released to the queue, nothing sent (and nothing the target is to blame for)
+    expect(error).toBeInstanceOf(ReleasedToQueueError);
+    expect((error as Error).message).toContain('released to the queue');
+    expect((error as Error).message).toContain('without sending');
     expect(target.requests).toHaveLength(0);
   });
 
