@@ -149,13 +149,7 @@ export interface TargetConfig {
 export interface DeliveryConfig {
   /** Records per transformer invocation. @default 10 */
   readonly batchSize?: number;
-  /**
-   * Seconds the event source waits to fill a batch. With a window, a trickle of events still makes
-   * batches of several records: one rate-schedule booking, one invocation, one receive and one delete
-   * for all of them (measured: $7.97 → $4.57 per million at 40 events/s), for at most this much more
-   * latency. 0 invokes for each receive.
-   * @default 1
-   */
+  /** @default 0 */
   readonly maxBatchingWindowSeconds?: number;
   /** Event source mapping MaximumConcurrency (2–1000). @default - derived from the target rate limit, at least 2 */
   readonly maxConcurrency?: number;
