@@ -130,7 +130,7 @@ export function costPerMillion(
       detail: `${fn.billedMsPerEvent.toFixed(1)} billed ms/event at ${fn.memoryMb} MB`,
       movedBy:
         fn.fn === 'transformer'
-          ? 'memorySize; the pacing (rate ÷ maxConcurrency per consumer) and the target’s answer time, which it waits for'
+          ? 'memorySize; maxBatchingWindowSeconds (batch size at partial load); the wait for its slots in the shared rate schedule and the target’s answer time'
           : 'memorySize; the SQS send it waits for',
       basis: 'measured',
     });

@@ -1,9 +1,9 @@
 /**
- * Keeping a consumer's share of the target's rate busy (issue 11). A consumer is paced at its share
- * (rate ÷ MaximumConcurrency) and takes its next batch only when the slowest record of this one is
- * done: a record that waits (a 503's backoff, a 429's Retry-After) after every other record has been
- * sent leaves the share idle. Such a record is released to SQS instead — failed back with a short,
- * jittered visibility — so the consumer moves on. Pure: time, randomness and the limiter's schedule
+ * Keeping a consumer busy (issue 11). A consumer takes its next batch only when the slowest record
+ * of this one is done: a record that waits (a 503's backoff, a 429's Retry-After) after every other
+ * record has been sent holds the consumer (billed) while it could take more work. Such a record is
+ * released to SQS instead — failed back with a short, jittered visibility — so the consumer moves on.
+ * (The rate itself is shared by all consumers: rate-schedule.ts.) Pure: time, randomness and the limiter's schedule
  * come in as numbers.
  *
  * A request in flight is not cut short to the same end: the target may be about to accept it, and
