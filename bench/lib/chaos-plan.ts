@@ -64,9 +64,21 @@ export function chaosPlan(plan: SandboxPlan, args: ChaosSandboxArgs): SandboxPla
     circuit: { ...s.circuit, openSeconds: Math.min(s.circuit.openSeconds, 5) },
   }));
   if (!quick) return changed;
-  const { transformer, queue } = integrationView(changed, args.integration);
+  const { transformer, queue, eventSource } = integrationView(changed, args.integration);
+  // The default MaximumConcurrency is sized for the synthesized 30 s timeout: with 7 s, 15 consumers
+  // would book the shared rate schedule further ahead than an invocation can wait, and every record
+  // without a slot in time is released (a receive each) until SQS dead-letters it. Keep the booking
+  // within half of what a short invocation can use (timeout − 4 s of save reserve and last attempt).
+  const batch = eventSource?.batchSize ?? 10;
+  const fits = Math.max(
+    2,
+    Math.floor(((quick.functionTimeoutSeconds - 4) * args.rateLimitPerSecond) / (batch * 1.025 * 2)),
+  );
   return {
     ...changed,
+    eventSources: changed.eventSources.map((e) =>
+      e === eventSource ? { ...e, maxConcurrency: Math.min(e.maxConcurrency, fits) } : e,
+    ),
     functions: changed.functions.map((f) =>
       f === transformer ? { ...f, timeoutSeconds: quick.functionTimeoutSeconds } : f,
     ),
