@@ -3,6 +3,8 @@
  * Both the CDK stack (at synth) and the functions (at cold start) call this, so they can never
  * disagree about a default.
  */
+import { consumersServedInTime, slotsWithin } from '../functions/transform/delivery/rate-schedule.js';
+import { slotWaitBudgetMs } from '../functions/transform/time-budget.js';
 import type {
   AnyIntegration,
   EventIdSource,
@@ -158,7 +160,8 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
     delivery: {
       batchSize,
       maxBatchingWindowSeconds: delivery.maxBatchingWindowSeconds ?? 0,
-      maxConcurrency: delivery.maxConcurrency ?? concurrencyForRate(rateLimitPerSecond, batchSize),
+      maxConcurrency:
+        delivery.maxConcurrency ?? concurrencyForRate(rateLimitPerSecond, batchSize, functionTimeoutSeconds),
       maxReceiveCount: delivery.maxReceiveCount ?? 5,
       functionTimeoutSeconds,
       visibilityTimeoutSeconds: delivery.visibilityTimeoutSeconds ?? 6 * functionTimeoutSeconds,
@@ -206,11 +209,22 @@ export const SECONDS_PER_BATCH = 3;
  * (rate ÷ batchSize at the declared rate) × seconds each holds its consumer (SECONDS_PER_BATCH).
  * The consumers share one rate schedule (rate-schedule.ts), so spare ones never send faster; SQS
  * invokes them only when the queue has messages. Under a backlog each waits for its slots, billed:
- * about concurrency ÷ rate seconds per event. Within the event source mapping's limits, 2–1000.
+ * about concurrency ÷ rate seconds per event. Capped at what the schedule serves while an invocation
+ * of `functionTimeoutSeconds` can still wait (`consumersServedInTime`): more consumers would only
+ * hand records back unsent. Within the event source mapping's limits, 2–1000.
  */
-export function concurrencyForRate(ratePerSecond: number, batchSize: number): number {
+export function concurrencyForRate(
+  ratePerSecond: number,
+  batchSize: number,
+  functionTimeoutSeconds: number,
+): number {
   const needed = Math.ceil((ratePerSecond * SECONDS_PER_BATCH) / Math.max(1, batchSize));
-  return Math.min(1000, Math.max(2, needed));
+  const servedInTime = consumersServedInTime(
+    ratePerSecond,
+    batchSize,
+    slotWaitBudgetMs(functionTimeoutSeconds),
+  );
+  return Math.min(1000, Math.max(2, Math.min(needed, servedInTime)));
 }
 
 function joinUrl(base: string, path: string): string {
@@ -313,6 +327,13 @@ const RULES: readonly Rule[] = [
     between(r.delivery.maxConcurrency, 2, 1000)
       ? undefined
       : `delivery.maxConcurrency ${r.delivery.maxConcurrency} must be 2-1000 (the event source mapping's limits)`,
+  (r) => {
+    // A batch whose last record cannot get its delivery slot in time is handed back again and again.
+    const waitMs = slotWaitBudgetMs(r.delivery.functionTimeoutSeconds);
+    if (slotsWithin(r.target.rateLimitPerSecond, waitMs) >= r.delivery.batchSize) return undefined;
+    const needs = Math.ceil(r.delivery.batchSize / r.target.rateLimitPerSecond);
+    return `delivery.batchSize ${r.delivery.batchSize} cannot be sent at ${r.target.rateLimitPerSecond} req/s within delivery.functionTimeoutSeconds ${r.delivery.functionTimeoutSeconds} (${waitMs / 1000} s left to wait for slots, about ${needs} s needed): raise the function timeout or lower the batch size`;
+  },
   (r) =>
     between(r.delivery.maxAttemptsPerReceive, 1, 10)
       ? undefined

@@ -1,5 +1,6 @@
 /** The chaos run's sandbox: its arguments and the plan changes it runs with. */
 
+import { concurrencyForRate } from '../../integrations/resolve.js';
 import { integrationView } from '../../local/integration-view.js';
 import { SAMPLE_TARGET_BASE } from '../../local/sandbox-steps/sample-target.js';
 import type { SandboxPlan } from '../../local/stack-template.js';
@@ -65,14 +66,13 @@ export function chaosPlan(plan: SandboxPlan, args: ChaosSandboxArgs): SandboxPla
   }));
   if (!quick) return changed;
   const { transformer, queue, eventSource } = integrationView(changed, args.integration);
-  // The default MaximumConcurrency is sized for the synthesized 30 s timeout: with 7 s, 15 consumers
-  // would book the shared rate schedule further ahead than an invocation can wait, and every record
-  // without a slot in time is released (a receive each) until SQS dead-letters it. Keep the booking
-  // within half of what a short invocation can use (timeout − 4 s of save reserve and last attempt).
-  const batch = eventSource?.batchSize ?? 10;
-  const fits = Math.max(
-    2,
-    Math.floor(((quick.functionTimeoutSeconds - 4) * args.rateLimitPerSecond) / (batch * 1.025 * 2)),
+  // The synthesized MaximumConcurrency is sized for the synthesized function timeout: with the quick
+  // one, as many consumers would book the shared rate schedule further ahead than an invocation can
+  // wait. Size it as the registry would have for this timeout.
+  const fits = concurrencyForRate(
+    args.rateLimitPerSecond,
+    eventSource?.batchSize ?? 10,
+    quick.functionTimeoutSeconds,
   );
   return {
     ...changed,

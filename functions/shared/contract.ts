@@ -397,6 +397,11 @@ export const METRICS = {
   twinsDeferred: { name: 'TwinsDeferred', emittedBy: 'transformer', dimensions: [] },
   /** Such a receive on its last allowed receive: a delayed copy queued, so it never dead-letters unexplained. */
   twinsRequeued: { name: 'TwinsRequeued', emittedBy: 'transformer', dimensions: [] },
+  /**
+   * A record handed back unsent because no delivery slot came in time (the rate is booked by the other
+   * consumers); on its last allowed receive, a delayed copy is queued instead. Not a failure.
+   */
+  releasedForRate: { name: 'RecordsReleasedForRate', emittedBy: 'transformer', dimensions: [] },
   recordsHeldBack: { name: 'RecordsHeldBack', emittedBy: 'transformer', dimensions: [] },
   circuitOpened: { name: 'CircuitOpened', emittedBy: 'transformer', dimensions: [] },
   /** 1 while the circuit is open, else 0; published by every breaker check. */
@@ -470,6 +475,8 @@ export const MILESTONES = {
   duplicateSkipped: 'duplicate skipped',
   twinDeferred: 'duplicate in flight elsewhere: handed back until that delivery ends',
   twinRequeued: 'duplicate in flight elsewhere on its last receive: a delayed copy queued',
+  rateSlotDeferred: 'no delivery slot in time: handed back unsent',
+  rateSlotRequeued: 'no delivery slot in time on its last receive: a delayed copy queued',
   eventDeadLettered: 'event dead-lettered',
   /** A message failed for good, but the DLQ already holds a copy of its event: acknowledged, no second copy. */
   deadLetterDuplicateSkipped: 'already in the DLQ: duplicate acknowledged, no second copy',

@@ -7,14 +7,20 @@ import {
   IdempotencyAlreadyInProgressError,
   IdempotencyValidationError,
 } from '@aws-lambda-powertools/idempotency';
-import type { MetricKey } from '../shared/contract.js';
+import type { MetricKey, MILESTONES } from '../shared/contract.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
 import {
   type RedeliveryBackoff,
   SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   visibilityTimeoutForReceive,
 } from './delivery/backoff.js';
-import { ReleasedToQueueError } from './delivery/client.js';
+import { NoSlotReleaseError, ReleasedToQueueError } from './delivery/client.js';
+
+/** Log lines of a record handed back without a failure of its own (MILESTONES). */
+type HandedBack = Extract<
+  keyof typeof MILESTONES,
+  'twinDeferred' | 'twinRequeued' | 'rateSlotDeferred' | 'rateSlotRequeued'
+>;
 
 /** What happened when the record was handled. */
 export type Happened =
@@ -49,17 +55,25 @@ export type Outcome = (
    * Send a copy of the message to its queue, delayed by `afterSeconds`, then count the record as
    * handled: the event is kept whichever message is in flight, and never reaches the DLQ unexplained.
    */
-  | { readonly action: 'requeue'; readonly afterSeconds: number }
+  | { readonly action: 'requeue'; readonly afterSeconds: number; readonly logAs: HandedBack }
   /** Straight to the DLQ with the reason; the record is then handled. */
   | { readonly action: 'dead-letter'; readonly error: PermanentDeliveryError }
   /** Fail the record; SQS hands it out again after `afterSeconds`. */
-  | {
+  | ({
       readonly action: 'retry';
       readonly afterSeconds: number;
       readonly error: unknown;
-      /** Keep it as the event's last failure (for `dlq show` once SQS gives up on it). */
-      readonly recordFailure: boolean;
-    }
+    } & (
+      | {
+          /** Keep it as the event's last failure (for `dlq show` once SQS gives up on it). */
+          readonly recordFailure: true;
+        }
+      | {
+          /** Not a failure of the event (it was never tried): the last real failure stays on record. */
+          readonly recordFailure: false;
+          readonly logAs: HandedBack;
+        }
+    ))
   /** Fail the record without trying: the circuit is open until it may be probed. */
   | { readonly action: 'hold-back'; readonly afterSeconds: number }
 ) & {
@@ -125,9 +139,31 @@ function decideFailure(
     // one in flight. Come back once that delivery has ended (completed: a duplicate; failed: ours).
     const afterSeconds = inProgressWaitSeconds(error, now);
     if (receives < maxReceiveCount)
-      return { action: 'retry', afterSeconds, error, recordFailure: false, metrics: ['twinsDeferred'] };
+      return {
+        action: 'retry',
+        afterSeconds,
+        error,
+        recordFailure: false,
+        logAs: 'twinDeferred',
+        metrics: ['twinsDeferred'],
+      };
     // One more failed receive would move it to the DLQ with no reason: keep a delayed copy instead.
-    return { action: 'requeue', afterSeconds, metrics: ['twinsRequeued'] };
+    return { action: 'requeue', afterSeconds, logAs: 'twinRequeued', metrics: ['twinsRequeued'] };
+  }
+  // Never sent: the other consumers had booked the rate past this invocation. Back when a slot may be
+  // free; on the last allowed receive as a delayed copy, so a busy rate never dead-letters an event.
+  if (error instanceof NoSlotReleaseError) {
+    const afterSeconds = error.retryInSeconds;
+    if (receives < maxReceiveCount)
+      return {
+        action: 'retry',
+        afterSeconds,
+        error,
+        recordFailure: false,
+        logAs: 'rateSlotDeferred',
+        metrics: ['releasedForRate'],
+      };
+    return { action: 'requeue', afterSeconds, logAs: 'rateSlotRequeued', metrics: ['releasedForRate'] };
   }
   // Released rather than waited on (batch-pace.ts): back soon, as the target asked, jittered.
   if (error instanceof ReleasedToQueueError && circuitOpenUntil === undefined)

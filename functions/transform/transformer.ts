@@ -27,6 +27,7 @@ import { createTargetAuthenticator } from './delivery/target-auth.js';
 import { FailureLog } from './failure-log.js';
 import { idempotentCall } from './idempotent-call.js';
 import { decideOutcome, type Happened, type Outcome, targetSignal } from './outcome.js';
+import { SAVE_RESERVE_MS } from './time-budget.js';
 
 export interface TransformerClients {
   readonly dynamodb: DynamoDBClient;
@@ -34,8 +35,6 @@ export interface TransformerClients {
   readonly lambda: LambdaClient;
 }
 
-/** Kept back from the invocation's time for saving the result (with retries) once the target answered. */
-const SAVE_RESERVE_MS = 3000;
 const ACKNOWLEDGED = {
   delivered: MILESTONES.eventDelivered,
   duplicate: MILESTONES.duplicateSkipped,
@@ -217,11 +216,11 @@ export function createTransformer(
             DelaySeconds: outcome.afterSeconds,
           }),
         );
-        logger.info(MILESTONES.twinRequeued, { eventId, receives, afterSeconds: outcome.afterSeconds });
+        logger.info(MILESTONES[outcome.logAs], { eventId, receives, afterSeconds: outcome.afterSeconds });
         return;
       case 'retry': {
         if (!outcome.recordFailure) {
-          logger.info(MILESTONES.twinDeferred, { eventId, receives, afterSeconds: outcome.afterSeconds });
+          logger.info(MILESTONES[outcome.logAs], { eventId, receives, afterSeconds: outcome.afterSeconds });
           await changeVisibility(record, outcome.afterSeconds);
           throw outcome.error;
         }

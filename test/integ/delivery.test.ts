@@ -22,7 +22,10 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { tableKeys } from '../../functions/shared/contract.js';
 import { envelopeAttributes } from '../../functions/shared/message.js';
+import { DynamoSlotBook } from '../../functions/transform/delivery/dynamo-slot-book.js';
+import { slotSpacingMs } from '../../functions/transform/delivery/rate-schedule.js';
 import { FailureLog } from '../../functions/transform/failure-log.js';
 import type { SqsEmulator } from '../../local/emulators/sqs.js';
 import { settleBatch, toSqsRecord } from '../../local/runtime/sqs-event-source.js';
@@ -456,5 +459,53 @@ describe('a 429 storm: 40 events, target declaring 5 req/s, limiter starting at 
     expect(stats.byStatus, figures).toEqual({ '201': 30 });
     expect(receives).toBe(1);
     expect(uniqueKeys(target)).toEqual(new Set(records.map(eventIdOf)));
+  });
+});
+
+describe('a record the shared rate has no room for (issue 11: a busy rate never dead-letters)', () => {
+  it('hands it back unsent, not as a failure, and on its last receive queues a delayed copy, never the DLQ', async () => {
+    // Prepare: the other consumers have booked the schedule 4 s ahead; each invocation has 6 s, of
+    // which 3 s are kept to save the result and 1 s for the request: no slot in time
+    const { target, transform } = await targetWithFreshTransformer({ rateLimitPerSecond: 2 * LIMITER_RATE });
+    const book = new DynamoSlotBook(env.dynamodb, TABLE, tableKeys(INTEGRATION).rateSchedule);
+    const bookAhead = () => book.book(40, slotSpacingMs(LIMITER_RATE), Date.now());
+    const shortInvocation = () => lambdaContext('acme-orders-transformer', 6000);
+    await bookAhead();
+    let [record] = await enqueue('evt-no-slot', 1);
+    const eventId = eventIdOf(record as SQSRecord);
+
+    // Act + Assess: every receive up to the last is handed back unsent, and leaves no failure
+    for (let receives = 1; receives < MAX_RECEIVE_COUNT; receives++) {
+      expect(Number(record?.attributes.ApproximateReceiveCount)).toBe(receives);
+      const { failed } = await invoke(transform, [record as SQSRecord], shortInvocation());
+      expect(failed.map(eventIdOf)).toEqual([eventId]);
+      [record] = await redeliver(failed);
+      await bookAhead();
+    }
+    expect(await failureLog.read(INTEGRATION, eventId)).toBeUndefined();
+    // The last allowed receive: one more failure and SQS would dead-letter it with no reason
+    const { failed } = await invoke(transform, [record as SQSRecord], shortInvocation());
+
+    // Assess: handled (deleted) because a delayed copy is queued; nothing sent, nothing dead-lettered
+    expect(failed).toEqual([]);
+    expect(target.stats().received).toBe(0);
+    const delayed = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    expect(delayed.Attributes?.ApproximateNumberOfMessagesDelayed).toBe('1');
+    const dlq = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    expect(dlq.Attributes?.ApproximateNumberOfMessages).toBe('0');
+    // The copy comes back once the schedule has room (a first receive again) and is delivered once
+    const [copy] = (await receive(queueUrl, 1)).map(toRecord);
+    expect(eventIdOf(copy as SQSRecord)).toBe(eventId);
+    expect(Number(copy?.attributes.ApproximateReceiveCount)).toBe(1);
+    expect((await invoke(transform, [copy as SQSRecord])).failed).toEqual([]);
+    expect(uniqueKeys(target)).toEqual(new Set([eventId]));
+    expect(target.stats().duplicates).toBe(0);
   });
 });

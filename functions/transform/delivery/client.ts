@@ -10,6 +10,7 @@
  * where the integration opts in, redacted): never our request body, headers or credentials.
  */
 import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } from '../../shared/errors.js';
+import { MIN_ATTEMPT_MS } from '../time-budget.js';
 import { fullJitterDelayMs, type JitterBackoff } from './backoff.js';
 import { classifyStatus, isTransientRequestError } from './classify.js';
 import { TokenRequestError } from './oauth2.js';
@@ -31,6 +32,13 @@ export class ReleasedToQueueError extends TransientDeliveryError {
     super(message, details, options);
   }
 }
+
+/**
+ * Released without sending because no delivery slot comes while this invocation can still use it: the
+ * rate is fully booked by the other consumers. Nothing is wrong with the event nor the target, so it
+ * does not count as a failure (outcome.ts): it never brings the record closer to the DLQ.
+ */
+export class NoSlotReleaseError extends ReleasedToQueueError {}
 
 /** Whether a record that may be released (batch-pace.ts) waits in-call for its next attempt. */
 export interface ReleasePolicy {
@@ -135,7 +143,6 @@ export async function deliver(
 ): Promise<DeliveryResult> {
   const body = serialize(request.body);
   assertHttpUrl(request.url);
-  const marginMs = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
   let attempts = 0;
   let transientFailures = 0;
@@ -163,7 +170,7 @@ export async function deliver(
     if (result.kind === 'no-slot') {
       // Nothing was sent and the target is not to blame: back to the queue until the rate has room.
       const retryInSeconds = Math.min(900, Math.max(1, Math.ceil((result.retryAt - deps.now()) / 1000)));
-      throw new ReleasedToQueueError(
+      throw new NoSlotReleaseError(
         `${result.reason}; released to the queue (back in ${retryInSeconds} s) without sending`,
         { status: last?.status, attempts, retryAfterMs: last?.retryAfterMs },
         retryInSeconds,
@@ -181,7 +188,7 @@ export async function deliver(
       fullJitterDelayMs(transientFailures - 1, options.backoff, deps.random),
       last.retryAfterMs ?? 0,
     );
-    if (delayMs + options.timeoutMs > deps.remainingTimeMs() - marginMs) {
+    if (delayMs + options.timeoutMs > usableTimeMs(deps, options)) {
       throw giveUp(`not enough time left to wait ${delayMs} ms and try again`);
     }
     if (deps.release && !deps.release.waitInCall(delayMs)) {
@@ -197,17 +204,18 @@ export async function deliver(
   }
 }
 
+/** Time left for requests: what the invocation has left, less the margin kept for recording the outcome. */
+const usableTimeMs = (deps: DeliveryDeps, options: DeliveryOptions) =>
+  deps.remainingTimeMs() - (options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS);
+
 /** Time a request may take from now: the per-attempt timeout, cut to what the invocation has left. */
-function timeForRequestMs(deps: DeliveryDeps, options: DeliveryOptions): number {
-  const marginMs = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
-  return Math.min(options.timeoutMs, deps.remainingTimeMs() - marginMs);
-}
+const timeForRequestMs = (deps: DeliveryDeps, options: DeliveryOptions) =>
+  Math.min(options.timeoutMs, usableTimeMs(deps, options));
 
 const minAttemptMs = (options: DeliveryOptions) =>
-  Math.min(options.timeoutMs, options.minAttemptMs ?? DEFAULT_MIN_ATTEMPT_MS);
+  Math.min(options.timeoutMs, options.minAttemptMs ?? MIN_ATTEMPT_MS);
 
 const DEFAULT_SAFETY_MARGIN_MS = 1000;
-const DEFAULT_MIN_ATTEMPT_MS = 1000;
 
 type AttemptResult =
   | { readonly kind: 'delivered'; readonly sent: true; readonly status: number }
@@ -241,11 +249,7 @@ async function attempt(
 
   // The slot is taken right before sending: auth lookups in between would bunch requests together.
   // Not one that leaves less than a minimal attempt before the invocation must save its result.
-  const slotDeadline =
-    deps.now() +
-    deps.remainingTimeMs() -
-    (options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS) -
-    minAttemptMs(options);
+  const slotDeadline = deps.now() + usableTimeMs(deps, options) - minAttemptMs(options);
   try {
     await rateLimiter?.acquire(slotDeadline);
   } catch (error) {

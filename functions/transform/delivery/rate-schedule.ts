@@ -67,6 +67,21 @@ export function slotSpacingMs(ratePerSecond: number): number {
   return Math.ceil(((1000 + MAX_LATE_MS) / ratePerSecond) * 1000) / 1000;
 }
 
+/**
+ * Most consumers whose batches the schedule serves within `waitMs`, the longest a record can wait for
+ * its slot (time-budget.ts): with every consumer's batch booked, a record may wait for all their slots
+ * before its own. Half of the wait is kept for what books again (a slot given up to a late timer, an
+ * in-call retry). More consumers would book slots nobody can use in time.
+ */
+export function consumersServedInTime(ratePerSecond: number, batchSize: number, waitMs: number): number {
+  return Math.floor(slotsWithin(ratePerSecond, waitMs) / (2 * Math.max(1, batchSize)));
+}
+
+/** Slots of the schedule at `ratePerSecond` that fall within `waitMs`. */
+export function slotsWithin(ratePerSecond: number, waitMs: number): number {
+  return Math.floor(Math.max(0, waitMs) / slotSpacingMs(ratePerSecond));
+}
+
 export interface SharedRateScheduleProps {
   /** Requests per second the target declares; never exceeded by all consumers together. */
   readonly ratePerSecond: number;

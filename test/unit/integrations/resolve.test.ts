@@ -66,6 +66,15 @@ describe('validateIntegrations', () => {
       "integration 'acme-orders': delivery.functionTimeoutSeconds 4 must be 5-900 (3 s of it are kept for saving results)",
     ],
     [
+      // Its last records could never get a delivery slot in time: handed back unsent on every receive
+      'a batch cannot be sent at the target’s rate within the function timeout',
+      withChanges({
+        target: { ...acmeOrders.target, rateLimitPerSecond: 2, timeoutSeconds: 5 },
+        delivery: { functionTimeoutSeconds: 8 },
+      }),
+      "integration 'acme-orders': delivery.batchSize 10 cannot be sent at 2 req/s within delivery.functionTimeoutSeconds 8 (4 s left to wait for slots, about 5 s needed): raise the function timeout or lower the batch size",
+    ],
+    [
       'the DLQ retention is not longer than the source retention',
       withChanges({ delivery: { retentionDays: 7, dlqRetentionDays: 7 } }),
       "integration 'acme-orders': delivery.dlqRetentionDays 7 must be longer than the source retention 7 and at most 14",

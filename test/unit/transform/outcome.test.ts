@@ -6,7 +6,7 @@ import {
 import { IdempotencyRecord } from '@aws-lambda-powertools/idempotency/persistence';
 import { describe, expect, it } from 'vitest';
 import { PermanentDeliveryError, TransientDeliveryError } from '../../../functions/shared/errors.js';
-import { ReleasedToQueueError } from '../../../functions/transform/delivery/client.js';
+import { NoSlotReleaseError, ReleasedToQueueError } from '../../../functions/transform/delivery/client.js';
 import {
   decideOutcome,
   type Happened,
@@ -30,6 +30,11 @@ const unavailable = new TransientDeliveryError('target answered 503', { status: 
 const throttled = new TransientDeliveryError('target answered 429', { status: 429, attempts: 1 });
 const timedOut = new TransientDeliveryError('request timed out', { attempts: 3 });
 const released = new ReleasedToQueueError('target answered 503; released', { status: 503, attempts: 1 }, 2);
+const noSlot = new NoSlotReleaseError(
+  'the rate schedule is booked past this invocation; released without sending',
+  { attempts: 0 },
+  12,
+);
 const record = (payloadHash?: string) =>
   new IdempotencyRecord({ idempotencyKey: 'hookyard.acme-orders#k', status: 'COMPLETED', payloadHash });
 const conflicting = new IdempotencyValidationError('Payload does not match', record('a1b2'));
@@ -66,8 +71,14 @@ function decide(happened: Happened, receives = 1, circuitOpenUntil?: number) {
       : outcome.action === 'dead-letter'
         ? { reason: outcome.error.details.reason }
         : outcome.action === 'retry'
-          ? { afterSeconds: outcome.afterSeconds, recordFailure: outcome.recordFailure }
-          : { afterSeconds: outcome.afterSeconds };
+          ? {
+              afterSeconds: outcome.afterSeconds,
+              recordFailure: outcome.recordFailure,
+              ...(outcome.recordFailure ? {} : { logAs: outcome.logAs }),
+            }
+          : outcome.action === 'requeue'
+            ? { afterSeconds: outcome.afterSeconds, logAs: outcome.logAs }
+            : { afterSeconds: outcome.afterSeconds };
   return { action, ...detail, metrics };
 }
 
@@ -132,21 +143,33 @@ describe('decideOutcome: the failure rules of DESIGN.md §4', () => {
       failed(inProgress),
       1,
       undefined,
-      { action: 'retry', afterSeconds: 14, recordFailure: false, metrics: ['twinsDeferred'] },
+      {
+        action: 'retry',
+        afterSeconds: 14,
+        recordFailure: false,
+        logAs: 'twinDeferred',
+        metrics: ['twinsDeferred'],
+      },
     ],
     [
       'an event in flight elsewhere, expiry unknown',
       failed(inProgressUnknownExpiry),
       4,
       undefined,
-      { action: 'retry', afterSeconds: 30, recordFailure: false, metrics: ['twinsDeferred'] },
+      {
+        action: 'retry',
+        afterSeconds: 30,
+        recordFailure: false,
+        logAs: 'twinDeferred',
+        metrics: ['twinsDeferred'],
+      },
     ],
     [
       'an event in flight elsewhere on its last allowed receive: a delayed copy, never the DLQ',
       failed(inProgress),
       5,
       undefined,
-      { action: 'requeue', afterSeconds: 14, metrics: ['twinsRequeued'] },
+      { action: 'requeue', afterSeconds: 14, logAs: 'twinRequeued', metrics: ['twinsRequeued'] },
     ],
     [
       'target 5xx, first receive',
@@ -255,5 +278,35 @@ describe('decideOutcome: a record released to SQS rather than waited on', () => 
     },
   ])('$why', ({ circuitOpenUntil, expected }) => {
     expect(decide(failed(released), 1, circuitOpenUntil)).toEqual(expected);
+  });
+});
+
+describe('decideOutcome: a record released unsent for want of a delivery slot', () => {
+  // The CI failure of issue 11: such releases counted as failed receives, so a record the rate had no
+  // room for reached the DLQ with no reason while its twin was delivered.
+  it.each([1, 2, 4])(
+    'on receive %i: back when a slot may be free, not a failure of the event',
+    (receives) => {
+      expect(decide(failed(noSlot), receives)).toEqual({
+        action: 'retry',
+        afterSeconds: 12,
+        recordFailure: false,
+        logAs: 'rateSlotDeferred',
+        metrics: ['releasedForRate'],
+      });
+    },
+  );
+
+  it('on its last allowed receive: a delayed copy, never the DLQ', () => {
+    expect(decide(failed(noSlot), 5)).toEqual({
+      action: 'requeue',
+      afterSeconds: 12,
+      logAs: 'rateSlotRequeued',
+      metrics: ['releasedForRate'],
+    });
+  });
+
+  it('tells the circuit nothing: the target was not asked', () => {
+    expect(targetSignal(failed(noSlot))).toBeUndefined();
   });
 });

@@ -10,6 +10,7 @@ import {
   type DeliveryOptions,
   type DeliveryRequest,
   deliver,
+  NoSlotReleaseError,
   ReleasedToQueueError,
   type ReleasePolicy,
 } from '../../../../functions/transform/delivery/client.js';
@@ -368,7 +369,7 @@ describe('deliver', () => {
 
     // Assess: a request sent at the next slot could only be answered after the result can no longer
     // be saved: released to the queue, nothing sent (and nothing the target is to blame for)
-    expect(error).toBeInstanceOf(ReleasedToQueueError);
+    expect(error).toBeInstanceOf(NoSlotReleaseError);
     expect((error as Error).message).toContain('released to the queue');
     expect((error as Error).message).toContain('without sending');
     expect(target.requests).toHaveLength(0);
