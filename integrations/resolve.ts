@@ -328,11 +328,15 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `delivery.maxConcurrency ${r.delivery.maxConcurrency} must be 2-1000 (the event source mapping's limits)`,
   (r) => {
-    // A batch whose last record cannot get its delivery slot in time is handed back again and again.
-    const waitMs = slotWaitBudgetMs(r.delivery.functionTimeoutSeconds);
-    if (slotsWithin(r.target.rateLimitPerSecond, waitMs) >= r.delivery.batchSize) return undefined;
-    const needs = Math.ceil(r.delivery.batchSize / r.target.rateLimitPerSecond);
-    return `delivery.batchSize ${r.delivery.batchSize} cannot be sent at ${r.target.rateLimitPerSecond} req/s within delivery.functionTimeoutSeconds ${r.delivery.functionTimeoutSeconds} (${waitMs / 1000} s left to wait for slots, about ${needs} s needed): raise the function timeout or lower the batch size`;
+    // Records that wait for slots at once (every consumer's batch) beyond the slots an invocation can
+    // wait for: the last ones are handed back unsent on every receive.
+    const { rateLimitPerSecond: rate } = r.target;
+    const { maxConcurrency, batchSize, functionTimeoutSeconds } = r.delivery;
+    if (!(rate > 0 && Number.isFinite(rate))) return undefined; // the rate's own rule says why
+    const waitMs = slotWaitBudgetMs(functionTimeoutSeconds);
+    const slots = slotsWithin(rate, waitMs);
+    if (maxConcurrency * batchSize <= slots) return undefined;
+    return `delivery.maxConcurrency ${maxConcurrency} x delivery.batchSize ${batchSize} = ${maxConcurrency * batchSize} records can wait for delivery slots at once, but at ${rate} req/s only ${slots} slots come within the ${waitMs / 1000} s an invocation of delivery.functionTimeoutSeconds ${functionTimeoutSeconds} can wait (3 s are kept to save results, 1 s for the request): lower maxConcurrency (at least 2) or batchSize, or raise the function timeout`;
   },
   (r) =>
     between(r.delivery.maxAttemptsPerReceive, 1, 10)

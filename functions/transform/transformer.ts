@@ -207,6 +207,16 @@ export function createTransformer(
         return;
       }
       case 'requeue':
+        // Should this invocation be lost once the copy is sent, SQS moves the original to the DLQ at its
+        // next receive: its reason must already be where `dlq show` looks. (Only on a last receive.)
+        await failureLog
+          .record(
+            integration.name,
+            eventId,
+            { errorClass: 'transient', reason: MILESTONES[outcome.logAs], attempts: 0 },
+            new Date(),
+          )
+          .catch(() => undefined);
         // The copy is confirmed before this record counts as handled (and is deleted).
         await clients.sqs.send(
           new SendMessageCommand({

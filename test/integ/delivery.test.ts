@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { tableKeys } from '../../functions/shared/contract.js';
+import { MILESTONES, tableKeys } from '../../functions/shared/contract.js';
 import { envelopeAttributes } from '../../functions/shared/message.js';
 import { DynamoSlotBook } from '../../functions/transform/delivery/dynamo-slot-book.js';
 import { slotSpacingMs } from '../../functions/transform/delivery/rate-schedule.js';
@@ -486,8 +486,11 @@ describe('a record the shared rate has no room for (issue 11: a busy rate never 
     // The last allowed receive: one more failure and SQS would dead-letter it with no reason
     const { failed } = await invoke(transform, [record as SQSRecord], shortInvocation());
 
-    // Assess: handled (deleted) because a delayed copy is queued; nothing sent, nothing dead-lettered
+    // Assess: handled (deleted) because a delayed copy is queued; nothing sent, nothing dead-lettered.
+    // Should the invocation be lost before SQS deletes the original, SQS moves it to the DLQ: its reason
+    // is already on record
     expect(failed).toEqual([]);
+    expect((await failureLog.read(INTEGRATION, eventId))?.reason).toBe(MILESTONES.rateSlotRequeued);
     expect(target.stats().received).toBe(0);
     const delayed = await sqs.send(
       new GetQueueAttributesCommand({

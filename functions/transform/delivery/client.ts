@@ -34,9 +34,12 @@ export class ReleasedToQueueError extends TransientDeliveryError {
 }
 
 /**
- * Released without sending because no delivery slot comes while this invocation can still use it: the
- * rate is fully booked by the other consumers. Nothing is wrong with the event nor the target, so it
- * does not count as a failure (outcome.ts): it never brings the record closer to the DLQ.
+ * Released before the target was asked at all, because no delivery slot comes while this invocation
+ * can still use it: the rate is fully booked by the other consumers. Nothing is wrong with the event
+ * nor the target, so it is not recorded as a failure (outcome.ts). It still costs a receive; on the
+ * last one the record is requeued as a delayed copy rather than left to SQS's DLQ move. (A call that
+ * got a failed answer first and then no slot for its retry ends in a plain ReleasedToQueueError: that
+ * answer is a failure of the event.)
  */
 export class NoSlotReleaseError extends ReleasedToQueueError {}
 
@@ -170,11 +173,16 @@ export async function deliver(
     if (result.kind === 'no-slot') {
       // Nothing was sent and the target is not to blame: back to the queue until the rate has room.
       const retryInSeconds = Math.min(900, Math.max(1, Math.ceil((result.retryAt - deps.now()) / 1000)));
-      throw new NoSlotReleaseError(
-        `${result.reason}; released to the queue (back in ${retryInSeconds} s) without sending`,
-        { status: last?.status, attempts, retryAfterMs: last?.retryAfterMs },
-        retryInSeconds,
-      );
+      const released = `${result.reason}; released to the queue (back in ${retryInSeconds} s)`;
+      // After a failed attempt in this call the event has a failure to record and count: a plain release.
+      if (last)
+        throw new ReleasedToQueueError(
+          `${last.description}; ${released} before another attempt`,
+          { status: last.status, attempts, retryAfterMs: last.retryAfterMs },
+          retryInSeconds,
+          { cause: last.cause },
+        );
+      throw new NoSlotReleaseError(`${released} without sending`, { attempts }, retryInSeconds);
     }
     if (result.kind === 'refreshed-after-401') {
       refreshedAfter401 = true;

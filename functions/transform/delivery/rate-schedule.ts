@@ -77,9 +77,9 @@ export function consumersServedInTime(ratePerSecond: number, batchSize: number, 
   return Math.floor(slotsWithin(ratePerSecond, waitMs) / (2 * Math.max(1, batchSize)));
 }
 
-/** Slots of the schedule at `ratePerSecond` that fall within `waitMs`. */
+/** Slots of the schedule at `ratePerSecond` within `waitMs` from now, the first one now. */
 export function slotsWithin(ratePerSecond: number, waitMs: number): number {
-  return Math.floor(Math.max(0, waitMs) / slotSpacingMs(ratePerSecond));
+  return waitMs < 0 ? 0 : Math.floor(waitMs / slotSpacingMs(ratePerSecond)) + 1;
 }
 
 export interface SharedRateScheduleProps {

@@ -46,6 +46,18 @@ describe('validateIntegrations', () => {
       expect(() => validateIntegrations([acmeOrders], stage)).not.toThrow();
   });
 
+  it('accepts a slow target whose consumers’ batches fit the wait for slots', () => {
+    // 0.5 req/s: 13 slots within the 26 s a 30 s invocation can wait; 2 consumers × batches of 5 = 10
+    const slow = withChanges({
+      target: { ...acmeOrders.target, rateLimitPerSecond: 0.5 },
+      delivery: { batchSize: 5 },
+    });
+    expect(validateIntegrations([slow], 'dev')[0]?.delivery.maxConcurrency).toBe(2);
+    expect(() =>
+      validateIntegrations([withChanges({ ...slow, delivery: { batchSize: 10 } })], 'dev'),
+    ).toThrow(/20 records can wait for delivery slots at once, but at 0.5 req\/s only 13 slots/);
+  });
+
   it.each([
     [
       'the signature scheme is unknown',
@@ -66,13 +78,22 @@ describe('validateIntegrations', () => {
       "integration 'acme-orders': delivery.functionTimeoutSeconds 4 must be 5-900 (3 s of it are kept for saving results)",
     ],
     [
-      // Its last records could never get a delivery slot in time: handed back unsent on every receive
-      'a batch cannot be sent at the target’s rate within the function timeout',
+      // Two consumers (the mapping's floor) with a batch each wait for 20 slots; 8 come in time: the
+      // last records would be handed back unsent on every receive
+      'the consumers’ batches cannot be sent at the target’s rate within the function timeout',
       withChanges({
         target: { ...acmeOrders.target, rateLimitPerSecond: 2, timeoutSeconds: 5 },
         delivery: { functionTimeoutSeconds: 8 },
       }),
-      "integration 'acme-orders': delivery.batchSize 10 cannot be sent at 2 req/s within delivery.functionTimeoutSeconds 8 (4 s left to wait for slots, about 5 s needed): raise the function timeout or lower the batch size",
+      "integration 'acme-orders': delivery.maxConcurrency 2 x delivery.batchSize 10 = 20 records can wait for delivery slots at once, but at 2 req/s only 8 slots come within the 4 s an invocation of delivery.functionTimeoutSeconds 8 can wait (3 s are kept to save results, 1 s for the request): lower maxConcurrency (at least 2) or batchSize, or raise the function timeout",
+    ],
+    [
+      'an explicit maxConcurrency far above what the rate serves within the function timeout',
+      withChanges({
+        target: { ...acmeOrders.target, timeoutSeconds: 5 },
+        delivery: { functionTimeoutSeconds: 7, maxConcurrency: 50 },
+      }),
+      "integration 'acme-orders': delivery.maxConcurrency 50 x delivery.batchSize 10 = 500 records can wait for delivery slots at once, but at 50 req/s only 147 slots come within the 3 s",
     ],
     [
       'the DLQ retention is not longer than the source retention',

@@ -375,6 +375,39 @@ describe('deliver', () => {
     expect(target.requests).toHaveLength(0);
   });
 
+  it('releases a record whose retry after a 503 finds no slot as a failure of the event, not as a slot wait', async () => {
+    // Prepare (review 4a): 1 req/s; while the target answers 503, another consumer books 10 s of slots
+    const clock = fakeClock();
+    const book = new MemorySlotBook();
+    const target = scriptedFetch(() => {
+      void book.book(10, slotSpacingMs(1), clock.now());
+      return respond(503);
+    });
+    const deadline = clock.now() + 10_000;
+    const { authenticator } = fakeAuthenticator();
+    const deps: DeliveryDeps = {
+      fetch: target.fetch,
+      now: clock.now,
+      sleep: clock.sleep,
+      random: () => 0.5,
+      remainingTimeMs: () => deadline - clock.now(),
+      authenticator,
+      rateLimiter: new SharedRateSchedule({ ratePerSecond: 1, book, now: clock.now, sleep: clock.sleep }),
+    };
+
+    // Act
+    const error = await failure(
+      deliver(request, deps, { ...options, timeoutMs: 5000, safetyMarginMs: 3000 }),
+    );
+
+    // Assess: the target was asked and answered 503: that is on record and counts towards the DLQ
+    expect(target.requests).toHaveLength(1);
+    expect(error).toBeInstanceOf(ReleasedToQueueError);
+    expect(error).not.toBeInstanceOf(NoSlotReleaseError);
+    expect((error as ReleasedToQueueError).details).toMatchObject({ status: 503, attempts: 1 });
+    expect((error as Error).message).toMatch(/^target answered 503.*released to the queue/);
+  });
+
   it('gives each request the time really left once the token request and the limiter’s wait are over', async () => {
     // Prepare: 10 s left; the token request takes 0.5 s, the schedule's next slot is about 6 s after the
     // first, 1 s is kept back
