@@ -257,6 +257,10 @@ describe('alarms watch metrics the handlers emit', () => {
     target.respond = (d) =>
       d.idempotencyKey === 'evt-500' ? 500 : d.idempotencyKey === 'evt-400' ? 400 : 200;
     for (const record of records) await transform({ Records: [record] }, lambdaContext('transformer'));
+    // The dead-lettered event's message back (a crash before its delete): no second DLQ copy, counted.
+    const deadLettered = records.find((r) => r.messageAttributes['event-id']?.stringValue === 'evt-400');
+    if (!deadLettered) throw new Error('no message for evt-400');
+    await transform({ Records: [deadLettered] }, lambdaContext('transformer'));
     await breaker({}, lambdaContext('breaker'));
     // An ingest that cannot queue answers 500 and counts a failure.
     await sqs.send(new DeleteQueueCommand({ QueueUrl: env.queueUrl }));
