@@ -17,7 +17,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import type { DeliverySettings } from '../functions/shared/contract.js';
+import { type DeliverySettings, MILESTONES } from '../functions/shared/contract.js';
 import { shortFunctionName } from '../local/function-logs.js';
 import { integrationView } from '../local/integration-view.js';
 import {
@@ -336,8 +336,8 @@ async function main(): Promise<number> {
     const ingestCalls = capture.invocationsOf(roles.ingest, t0);
     const transformCalls = capture.invocationsOf(roles.transformer, t0);
     const records =
-      capture.processedOf(roles.transformer, 'event delivered', t0) +
-      capture.processedOf(roles.transformer, 'duplicate skipped', t0);
+      capture.processedOf(roles.transformer, MILESTONES.eventDelivered, t0) +
+      capture.processedOf(roles.transformer, MILESTONES.duplicateSkipped, t0);
     // No REPORT lines with --plain-logs: the per-function figures are then NaN ('n/a').
     const meanIngestMs = sum(ingestCalls.map((c) => c.durationMs)) / ingestCalls.length;
     const meanBatchMs = sum(transformCalls.map((c) => c.durationMs)) / transformCalls.length;
