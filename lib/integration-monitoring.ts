@@ -155,6 +155,14 @@ export class IntegrationMonitoring extends Construct {
     return this.customMetric('eventsDeadLettered', {}, options);
   }
 
+  /**
+   * Messages that failed for good while an earlier copy of the same event (same key, same body) was
+   * known to be in the DLQ: acknowledged without a second DLQ copy (Sum over 5 minutes).
+   */
+  metricDeadLetterDuplicatesSkipped(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.customMetric('deadLetterDuplicatesSkipped', {}, options);
+  }
+
   /** 1 while the circuit is open, else 0, from every breaker check (Maximum over 5 minutes). */
   metricCircuitOpen(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.customMetric('circuitOpen', {}, { statistic: 'Maximum', ...options });
@@ -188,6 +196,7 @@ export class IntegrationMonitoring extends Construct {
           this.metricEventsDelivered({ period }),
           this.metricDeliveryFailures({ period }),
           this.metricEventsDeadLettered({ period }),
+          this.metricDeadLetterDuplicatesSkipped({ period }),
           queue.metricDeadLetterMessagesVisible({ period }),
         ],
         width: 8,

@@ -119,15 +119,15 @@ const acceptedDetail = (schemaVersion: string | undefined) =>
 
 function stepOfLog(line: EventLogLine): TraceStep | undefined {
   const m = line.message;
-  if (m.startsWith('webhook accepted'))
+  if (m.startsWith(MILESTONES.webhookAccepted))
     return { at: line.at, state: 'accepted', detail: acceptedDetail(line.fields.schemaVersion) };
-  if (m.startsWith('event delivered'))
+  if (m.startsWith(MILESTONES.eventDelivered))
     return {
       at: line.at,
       state: 'delivered',
       detail: `delivered (${detailOf(line.fields, ['status', 'receives'])})`,
     };
-  if (m.startsWith('duplicate skipped'))
+  if (m.startsWith(MILESTONES.duplicateSkipped))
     return { at: line.at, state: 'duplicate', detail: 'a duplicate copy was skipped (already delivered)' };
   if (m.startsWith(MILESTONES.deadLetterDuplicateSkipped))
     return {
@@ -135,12 +135,13 @@ function stepOfLog(line: EventLogLine): TraceStep | undefined {
       state: 'duplicate',
       detail: `failed for good again (${detailOf(line.fields, ['reason'])}); already in the DLQ, no second copy`,
     };
-  if (m.startsWith('event dead-lettered'))
+  if (m.startsWith(MILESTONES.eventDeadLettered))
     return {
       at: line.at,
       state: 'dead-lettered',
       detail: `dead-lettered (${detailOf(line.fields, ['status', 'reason'])})`,
     };
+  // Not a milestone of the contract (yet): the transformer's warning for a transient failure.
   if (m.startsWith('delivery failed'))
     return {
       at: line.at,

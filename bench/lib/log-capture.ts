@@ -1,4 +1,13 @@
 /** The sandbox's log, kept quiet: counted and parsed for invocation figures (REPORT lines, milestones). */
+import { MILESTONES } from '../../functions/shared/contract.js';
+
+/** The transformer's milestones that mean a record was handled: sent, or answered from its stored result. */
+export type ProcessedMilestone = typeof MILESTONES.eventDelivered | typeof MILESTONES.duplicateSkipped;
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const PROCESSED = new RegExp(
+  `^\\[([^\\]]+)\\] INFO\\s+(${[MILESTONES.eventDelivered, MILESTONES.duplicateSkipped].map(escapeRegExp).join('|')})`,
+);
 
 export interface Invocation {
   readonly at: number;
@@ -19,7 +28,7 @@ export class LogCapture {
       this.invocations.set(report[1], list);
       return;
     }
-    const milestone = /^\[([^\]]+)\] INFO\s+(event delivered|duplicate skipped)/.exec(line);
+    const milestone = PROCESSED.exec(line);
     if (milestone?.[1] && milestone[2]) {
       const list = this.processed.get(milestone[1]) ?? [];
       list.push({ at, outcome: milestone[2] });
@@ -34,7 +43,7 @@ export class LogCapture {
     return (this.invocations.get(fn) ?? []).filter((i) => i.at >= from);
   }
 
-  processedOf(fn: string, outcome: string, from: number): number {
+  processedOf(fn: string, outcome: ProcessedMilestone, from: number): number {
     return (this.processed.get(fn) ?? []).filter((p) => p.at >= from && p.outcome === outcome).length;
   }
 }

@@ -20,6 +20,7 @@ export interface Evidence {
   readonly elu: number;
   readonly ingestBusy: number;
   readonly transformBusy: number;
+  /** The transformer's event source MaximumConcurrency, from the plan: consumers in flight at most. */
   readonly maxConcurrency: number;
   readonly ingestCapacity: number;
   readonly transformCapacity: number;
@@ -28,7 +29,11 @@ export interface Evidence {
   readonly clientSaturated: boolean;
   readonly targetLimit: number | null;
   readonly throttled: number;
-  readonly perContainer: number;
+  /**
+   * The delivery settings' rateLimitPerSecond: all the transformer's consumers book their sends from
+   * one schedule at this rate, so together they never exceed it, however many run.
+   */
+  readonly targetRate: number;
 }
 
 /** One line naming what held throughput back, with the measured figures that show it. */
@@ -40,7 +45,7 @@ export function limitedBy(e: Evidence): string {
     : `ingest ${e.ingestBusy.toFixed(1)}/${e.ingestPool} busy (${ms(e.meanIngestMs)} ms each), transformer ${e.transformBusy.toFixed(1)}/${e.maxConcurrency} busy (${Math.round(e.meanBatchMs)} ms per batch)`;
   if (e.settings.declaredRate && e.targetLimit !== null && e.deliveredPerSecond <= e.targetLimit * 1.1) {
     return (
-      `the target's declared rate, by design: ${e.targetLimit} req/s, paced by the transformer at ≤ ${+e.perContainer.toFixed(1)}/s per container × ${e.maxConcurrency}; ` +
+      `the target's declared rate, by design: ${e.targetLimit} req/s, paced by the transformer at ≤ ${e.targetRate}/s for all its ≤ ${e.maxConcurrency} consumers together (one shared schedule); ` +
       `delivered ${e.deliveredPerSecond.toFixed(1)}/s, 429s ${e.throttled}, backlog max ${e.maxBacklog}; ${cpu}`
     );
   }

@@ -57,10 +57,12 @@ export interface DeliverySettings {
   readonly method: 'POST' | 'PUT' | 'PATCH';
   /** Per-attempt timeout. */
   readonly timeoutSeconds: number;
-  /** Requests per second the target accepts from us, all consumers together. */
+  /**
+   * Requests per second the target accepts from us, all consumers together: they book their sends
+   * from one shared schedule (functions/transform/delivery/rate-schedule.ts), so how many run at once
+   * (the event source's MaximumConcurrency) does not enter the pacing.
+   */
   readonly rateLimitPerSecond: number;
-  /** The event source mapping's MaximumConcurrency: how many consumers share the rate. */
-  readonly maxConcurrency: number;
   /**
    * The event source mapping's BatchSize: a batch this full means the queue has more waiting, so a
    * record that would hold it may be released to SQS instead (functions/transform/delivery/batch-pace.ts).
@@ -117,7 +119,6 @@ export function deliverySettingsOf(i: ResolvedIntegration): DeliverySettings {
     method: i.target.method,
     timeoutSeconds: i.target.timeoutSeconds,
     rateLimitPerSecond: i.target.rateLimitPerSecond,
-    maxConcurrency: i.delivery.maxConcurrency,
     batchSize: i.delivery.batchSize,
     retryableStatuses: [...i.target.retryableStatuses],
     maxAttemptsPerReceive: i.delivery.maxAttemptsPerReceive,
@@ -327,6 +328,11 @@ export function withDeliverySettings(
   return { ...env, [ENV.deliverySettings]: JSON.stringify(change(current)) };
 }
 
+/**
+ * What is wrong with a DELIVERY_SETTINGS value. Fields it does not know are ignored, not refused: a
+ * template synthesized before a field was dropped (`maxConcurrency`, before the shared rate schedule)
+ * must still start its transformer.
+ */
 function deliverySettingsProblems(value: unknown): string[] {
   if (typeof value !== 'object' || value === null) return ['not an object'];
   const v = value as Record<string, unknown>;
@@ -339,7 +345,6 @@ function deliverySettingsProblems(value: unknown): string[] {
     problems.push('method must be POST, PUT or PATCH');
   num('timeoutSeconds', v.timeoutSeconds, 0.001);
   num('rateLimitPerSecond', v.rateLimitPerSecond, 0.001);
-  num('maxConcurrency', v.maxConcurrency, 1);
   num('maxAttemptsPerReceive', v.maxAttemptsPerReceive, 1);
   num('maxReceiveCount', v.maxReceiveCount, 1);
   if (v.batchSize !== undefined) num('batchSize', v.batchSize, 1);

@@ -14,6 +14,7 @@ import {
   startHandlerEnvironment,
 } from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
+import { webhookEvent } from '../support/webhooks.js';
 import { describeCase, RECEIVED_AT, SECRET, type WebhookCase, webhookCase } from './webhook-cases.js';
 
 /** Each case is a real handler call (and a SendMessage when accepted): fewer than the core's. */
@@ -38,19 +39,7 @@ afterAll(async () => {
 });
 
 function event(c: Pick<WebhookCase, 'headers' | 'body' | 'isBase64Encoded'>, receivedAt = RECEIVED_AT) {
-  return {
-    version: '2.0',
-    routeKey: 'POST /webhooks/acme-orders',
-    rawPath: '/webhooks/acme-orders',
-    rawQueryString: '',
-    headers: c.headers,
-    body: c.body,
-    isBase64Encoded: c.isBase64Encoded,
-    requestContext: {
-      http: { method: 'POST' },
-      timeEpoch: receivedAt.getTime(),
-    } as APIGatewayProxyEventV2['requestContext'],
-  } satisfies APIGatewayProxyEventV2;
+  return webhookEvent({ ...c, receivedAt });
 }
 
 const acmeCase = webhookCase('standard-webhooks', {

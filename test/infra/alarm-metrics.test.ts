@@ -8,7 +8,6 @@
  * (the contract's builders), through the scenarios that emit each metric; their EMF output is
  * compared with the custom metrics of the synthesized template's alarms.
  */
-import { readFileSync } from 'node:fs';
 import { DeleteQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -21,7 +20,6 @@ import {
   METRICS_NAMESPACE,
   transformerEnvironment,
 } from '../../functions/shared/contract.js';
-import { signStandardWebhook } from '../../functions/shared/signatures/index.js';
 import { acmeOrders } from '../../integrations/acme-orders/index.js';
 import { validateIntegrations } from '../../integrations/resolve.js';
 import { type LambdaApiEmulator, startLambdaApiEmulator } from '../../local/emulators/lambda-api.js';
@@ -36,6 +34,13 @@ import {
 import { lambdaContext } from '../support/lambda-context.js';
 import { type ScriptedTarget, startScriptedTarget } from '../support/scripted-target.js';
 import { buildStack } from '../support/stack.js';
+import {
+  ACME_SIGNING_SECRET,
+  ACME_TARGET_SECRET,
+  jsonWebhookEvent,
+  acmeSample as sample,
+  signedWebhookEvent,
+} from '../support/webhooks.js';
 
 /** A metric as CloudWatch identifies it: namespace, name, and dimension name → value. */
 interface MetricIdentity {
@@ -123,12 +128,7 @@ function emfMetrics(line: string): MetricIdentity[] {
   );
 }
 
-const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const EVENT_SOURCE_MAPPING_ID = 'esm-acme-orders';
-const sample = readFileSync(
-  new URL('../../integrations/acme-orders/fixtures/order-created.in.json', import.meta.url),
-  'utf8',
-);
 /** The sample with a field acme-orders' schema does not declare: accepted (passthrough), counted as drift. */
 const drifted = JSON.stringify({ ...JSON.parse(sample), loyalty_tier: 'gold' });
 
@@ -160,8 +160,8 @@ describe('alarms watch metrics the handlers emit', () => {
     [env, target] = await Promise.all([
       startHandlerEnvironment({
         secrets: {
-          'acme-signing': SIGNING_SECRET,
-          'acme-target': JSON.stringify({ clientId: 'hookyard', clientSecret: 'target-secret' }),
+          'acme-signing': ACME_SIGNING_SECRET,
+          'acme-target': ACME_TARGET_SECRET,
         },
       }),
       startScriptedTarget(),
@@ -228,28 +228,14 @@ describe('alarms watch metrics the handlers emit', () => {
       c: unknown,
     ) => Promise<unknown>;
 
-    const webhook = (headers: Record<string, string>, body = sample): APIGatewayProxyEventV2 =>
-      ({
-        version: '2.0',
-        routeKey: `POST /webhooks/${INTEGRATION}`,
-        rawPath: `/webhooks/${INTEGRATION}`,
-        rawQueryString: '',
-        headers: { 'content-type': 'application/json', ...headers },
-        body,
-        isBase64Encoded: false,
-        requestContext: { http: { method: 'POST' }, timeEpoch: Date.now() },
-      }) as unknown as APIGatewayProxyEventV2;
-    const signed = (id: string, body = sample) =>
-      webhook(signStandardWebhook(SIGNING_SECRET, { id, timestamp: new Date(), body }), body);
-
     // Act: every outcome that publishes a metric an alarm may watch
     const statuses = [
-      (await ingest(webhook({}), lambdaContext('ingest'))).statusCode, // bad signature
-      (await ingest(signed('evt-ok'), lambdaContext('ingest'))).statusCode, // accepted
-      (await ingest(signed('evt-500'), lambdaContext('ingest'))).statusCode,
-      (await ingest(signed('evt-400'), lambdaContext('ingest'))).statusCode,
-      (await ingest(signed('evt-bad-body', '{"id":"x"}'), lambdaContext('ingest'))).statusCode, // schema
-      (await ingest(signed('evt-drift', drifted), lambdaContext('ingest'))).statusCode, // schema drift
+      (await ingest(jsonWebhookEvent(sample, {}), lambdaContext('ingest'))).statusCode, // bad signature
+      (await ingest(signedWebhookEvent('evt-ok'), lambdaContext('ingest'))).statusCode, // accepted
+      (await ingest(signedWebhookEvent('evt-500'), lambdaContext('ingest'))).statusCode,
+      (await ingest(signedWebhookEvent('evt-400'), lambdaContext('ingest'))).statusCode,
+      (await ingest(signedWebhookEvent('evt-bad-body', '{"id":"x"}'), lambdaContext('ingest'))).statusCode, // schema
+      (await ingest(signedWebhookEvent('evt-drift', drifted), lambdaContext('ingest'))).statusCode, // schema drift
     ];
     const records = (await receiveMessages(sqs, env.queueUrl, 4)).map(
       (m) => toSqsRecord(m, env.queueArn, 'us-east-1') as SQSEvent['Records'][number],
@@ -257,10 +243,14 @@ describe('alarms watch metrics the handlers emit', () => {
     target.respond = (d) =>
       d.idempotencyKey === 'evt-500' ? 500 : d.idempotencyKey === 'evt-400' ? 400 : 200;
     for (const record of records) await transform({ Records: [record] }, lambdaContext('transformer'));
+    // The dead-lettered event's message back (a crash before its delete): no second DLQ copy, counted.
+    const deadLettered = records.find((r) => r.messageAttributes['event-id']?.stringValue === 'evt-400');
+    if (!deadLettered) throw new Error('no message for evt-400');
+    await transform({ Records: [deadLettered] }, lambdaContext('transformer'));
     await breaker({}, lambdaContext('breaker'));
     // An ingest that cannot queue answers 500 and counts a failure.
     await sqs.send(new DeleteQueueCommand({ QueueUrl: env.queueUrl }));
-    statuses.push((await ingest(signed('evt-no-queue'), lambdaContext('ingest'))).statusCode);
+    statuses.push((await ingest(signedWebhookEvent('evt-no-queue'), lambdaContext('ingest'))).statusCode);
 
     emitted.push(...log.mock.calls.flatMap((args) => emfMetrics(String(args[0]))));
     log.mockRestore();

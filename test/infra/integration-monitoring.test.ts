@@ -91,6 +91,7 @@ describe('IntegrationMonitoring', () => {
         monitoring.metricEventsDelivered(),
         monitoring.metricDeliveryFailures(),
         monitoring.metricEventsDeadLettered(),
+        monitoring.metricDeadLetterDuplicatesSkipped(),
       ].map((m) => m.metricName),
     ).toEqual([
       METRICS.webhooksAccepted.name,
@@ -98,10 +99,11 @@ describe('IntegrationMonitoring', () => {
       METRICS.eventsDelivered.name,
       METRICS.deliveryFailures.name,
       METRICS.eventsDeadLettered.name,
+      METRICS.deadLetterDuplicatesSkipped.name,
     ]);
   });
 
-  it('gives the dashboard a row graphing webhooks, the queue and deliveries', () => {
+  it('gives the dashboard a row graphing webhooks, the queue and deliveries, DLQ copies skipped included', () => {
     // Act
     const { template } = build();
     // Assess
@@ -112,6 +114,7 @@ describe('IntegrationMonitoring', () => {
       METRICS.eventsDelivered,
       METRICS.deliveryFailures,
       METRICS.eventsDeadLettered,
+      METRICS.deadLetterDuplicatesSkipped,
     ]) {
       expect(body).toContain(`\\"${METRICS_NAMESPACE}\\",\\"${metric.name}\\"`);
     }

@@ -4,7 +4,7 @@
  * starts (fauxqs, dynalite, the Secrets Manager emulator), a scripted target, and the real on-call
  * mover (ops/redrive.ts). Every assertion is a count at the target, the queues or the table.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -33,13 +33,9 @@ import {
 } from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
 import { type ScriptedTarget, startScriptedTarget } from '../support/scripted-target.js';
+import { ACME_TARGET_SECRET, acmeSample as sample } from '../support/webhooks.js';
 
 type Transform = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
-
-const sample = readFileSync(
-  new URL('../../integrations/acme-orders/fixtures/order-created.in.json', import.meta.url),
-  'utf8',
-);
 
 let env: HandlerEnvironment;
 let target: ScriptedTarget;
@@ -53,7 +49,7 @@ const accepted: string[] = [];
 beforeAll(async () => {
   [env, target] = await Promise.all([
     startHandlerEnvironment({
-      secrets: { 'acme-target': JSON.stringify({ clientId: 'hookyard', clientSecret: 'target-secret' }) },
+      secrets: { 'acme-target': ACME_TARGET_SECRET },
     }),
     startScriptedTarget(),
   ]);

@@ -45,9 +45,8 @@ import {
 } from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
 
-/** The rate the transformer's environment declares for its target, and its MaximumConcurrency. */
+/** The rate the transformer's environment declares for its target. */
 const LIMITER_RATE = 10;
-const MAX_CONCURRENCY = 5;
 const MAX_ATTEMPTS_PER_RECEIVE = 3;
 const MAX_RECEIVE_COUNT = 5;
 
@@ -98,7 +97,6 @@ async function targetWithFreshTransformer(
     delivery: (settings) => ({
       ...settings,
       rateLimitPerSecond: LIMITER_RATE,
-      maxConcurrency: MAX_CONCURRENCY,
     }),
   });
   vi.resetModules();

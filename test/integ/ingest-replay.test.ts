@@ -3,7 +3,6 @@
  * the emulators (fauxqs, the Secrets Manager emulator). The registry holds a GitHub-signed variant of
  * acme-orders, so the route, queue and schema are the sample's while the signature is GitHub's.
  */
-import { readFileSync } from 'node:fs';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -15,6 +14,7 @@ import {
   startHandlerEnvironment,
 } from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
+import { acmeSample as captured, jsonWebhookEvent } from '../support/webhooks.js';
 
 const SIGNING_SECRET = 'github-webhook-secret';
 
@@ -34,11 +34,6 @@ vi.mock('../../integrations/index.js', async () => {
   };
 });
 
-const captured = readFileSync(
-  new URL('../../integrations/acme-orders/fixtures/order-created.in.json', import.meta.url),
-  'utf8',
-);
-
 type Ingest = (
   event: APIGatewayProxyEventV2,
   context: ReturnType<typeof lambdaContext>,
@@ -57,24 +52,11 @@ afterAll(async () => {
 });
 
 function githubWebhook(body: string, delivery: string): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /webhooks/acme-orders',
-    rawPath: '/webhooks/acme-orders',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      'X-GitHub-Delivery': delivery,
-      'X-GitHub-Event': 'issues',
-      ...signGithub(SIGNING_SECRET, body),
-    },
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      http: { method: 'POST' },
-      timeEpoch: Date.now(),
-    } as APIGatewayProxyEventV2['requestContext'],
-  };
+  return jsonWebhookEvent(body, {
+    'X-GitHub-Delivery': delivery,
+    'X-GitHub-Event': 'issues',
+    ...signGithub(SIGNING_SECRET, body),
+  });
 }
 
 const attribute = (message: Message | undefined, name: string) =>

@@ -2,7 +2,6 @@
  * The real ingest and transformer handlers, in-process, with real AWS SDK clients pointed at the
  * emulators this test starts (fauxqs, dynalite, the Secrets Manager emulator) and a scripted target.
  */
-import { readFileSync } from 'node:fs';
 import { type DynamoDBClient, GetItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -23,12 +22,13 @@ import {
 } from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
 import { type ScriptedTarget, startScriptedTarget } from '../support/scripted-target.js';
-
-const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-const sample = readFileSync(
-  new URL('../../integrations/acme-orders/fixtures/order-created.in.json', import.meta.url),
-  'utf8',
-);
+import {
+  ACME_SIGNING_SECRET,
+  ACME_TARGET_SECRET,
+  jsonWebhookEvent,
+  acmeSample as sample,
+  signedWebhookEvent,
+} from '../support/webhooks.js';
 
 type Handler<E, R> = (event: E, context: ReturnType<typeof lambdaContext>) => Promise<R>;
 let ingest: Handler<APIGatewayProxyEventV2, { statusCode: number; body: string }>;
@@ -45,8 +45,8 @@ beforeAll(async () => {
   [env, target] = await Promise.all([
     startHandlerEnvironment({
       secrets: {
-        'acme-signing': SIGNING_SECRET,
-        'acme-target': JSON.stringify({ clientId: 'hookyard', clientSecret: 'target-secret' }),
+        'acme-signing': ACME_SIGNING_SECRET,
+        'acme-target': ACME_TARGET_SECRET,
       },
     }),
     startScriptedTarget(),
@@ -76,26 +76,6 @@ beforeEach(() => {
   target.respond = () => 200;
 });
 
-function webhook(body: string, headers: Record<string, string>): APIGatewayProxyEventV2 {
-  return {
-    version: '2.0',
-    routeKey: 'POST /webhooks/acme-orders',
-    rawPath: '/webhooks/acme-orders',
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json', ...headers },
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      http: { method: 'POST' },
-      timeEpoch: Date.now(),
-    } as APIGatewayProxyEventV2['requestContext'],
-  };
-}
-
-function signedWebhook(eventId: string, body = sample) {
-  return webhook(body, signStandardWebhook(SIGNING_SECRET, { id: eventId, timestamp: new Date(), body }));
-}
-
 /** The transformer in a second execution environment (its own module state), as a second container. */
 async function secondContainer(): Promise<Handler<SQSEvent, SQSBatchResponse>> {
   vi.resetModules();
@@ -109,7 +89,7 @@ const receive = (url: string, count: number, polls = 20): Promise<Message[]> =>
 /** Post webhooks through the ingest handler and read back what it queued, as Lambda would deliver it. */
 async function ingestAndReceive(...eventIds: string[]): Promise<SQSEvent['Records']> {
   for (const id of eventIds) {
-    const response = await ingest(signedWebhook(id), lambdaContext('ingest'));
+    const response = await ingest(signedWebhookEvent(id), lambdaContext('ingest'));
     expect(response.statusCode, response.body).toBe(202);
   }
   const messages = await receive(queueUrl, eventIds.length);
@@ -145,7 +125,7 @@ const deliveriesOf = (eventId: string) => target.deliveries.filter((d) => d.idem
 describe('ingest handler', () => {
   it('answers 202 with the event id and queues the body with its envelope attributes', async () => {
     // Act
-    const response = await ingest(signedWebhook('evt-ingest-1'), lambdaContext('ingest'));
+    const response = await ingest(signedWebhookEvent('evt-ingest-1'), lambdaContext('ingest'));
     // Assess
     expect(response.statusCode).toBe(202);
     expect(JSON.parse(response.body)).toEqual({ id: 'evt-ingest-1' });
@@ -158,7 +138,7 @@ describe('ingest handler', () => {
 
   it('fails with 401 JSON and queues nothing when the webhook is unsigned', async () => {
     // Act
-    const response = await ingest(webhook(sample, {}), lambdaContext('ingest'));
+    const response = await ingest(jsonWebhookEvent(sample, {}), lambdaContext('ingest'));
     // Assess
     expect(response.statusCode).toBe(401);
     expect(JSON.parse(response.body)).toMatchObject({ error: 'bad-signature' });
@@ -167,15 +147,15 @@ describe('ingest handler', () => {
 
   it('accepts a webhook signed with a secret rotated in after the cache filled', async () => {
     // Prepare: the cache holds the old secret; the partner now signs with a new one.
-    await ingest(signedWebhook('evt-warm'), lambdaContext('ingest'));
+    await ingest(signedWebhookEvent('evt-warm'), lambdaContext('ingest'));
     await receive(queueUrl, 1);
     const rotated = 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD';
     secrets.put('acme-signing', rotated);
     const body = sample;
     const headers = signStandardWebhook(rotated, { id: 'evt-rotated', timestamp: new Date(), body });
     // Act
-    const response = await ingest(webhook(body, headers), lambdaContext('ingest'));
-    const old = await ingest(signedWebhook('evt-old-secret'), lambdaContext('ingest'));
+    const response = await ingest(jsonWebhookEvent(body, headers), lambdaContext('ingest'));
+    const old = await ingest(signedWebhookEvent('evt-old-secret'), lambdaContext('ingest'));
     // Assess: the new secret works at once and the old one still does (AWSPREVIOUS)
     expect(response.statusCode).toBe(202);
     expect(old.statusCode).toBe(202);

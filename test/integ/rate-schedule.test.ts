@@ -3,46 +3,24 @@
  * own DynamoSlotBook, client and memory of the schedule's end) book concurrently; no two slots of any of
  * them may be closer than the spacing, and no run starts before the time it asked for.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableKeys } from '../../functions/shared/contract.js';
 import { DynamoSlotBook } from '../../functions/transform/delivery/dynamo-slot-book.js';
 import { slotSpacingMs } from '../../functions/transform/delivery/rate-schedule.js';
-import { localClientConfig } from '../../local/aws-local.js';
-import {
-  type DynamoEmulator,
-  startDynamoEmulator,
-  waitForActiveTable,
-} from '../../local/emulators/dynamodb.js';
+import { type DynamoWithTable, startDynamoWithTable, TABLE } from '../support/dynamo-table.js';
 
-const TABLE = 'idempotency';
-let emulator: DynamoEmulator;
-const clients: DynamoDBClient[] = [];
+let dynamo: DynamoWithTable;
 
 beforeAll(async () => {
-  emulator = await startDynamoEmulator({});
-  const ddb = client();
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await waitForActiveTable(ddb, TABLE);
+  dynamo = await startDynamoWithTable();
 });
 
 afterAll(async () => {
-  for (const c of clients) c.destroy();
-  await emulator?.stop();
+  await dynamo?.stop();
 });
 
-function client(): DynamoDBClient {
-  const c = new DynamoDBClient(localClientConfig(emulator.endpoint));
-  clients.push(c);
-  return c;
-}
+/** A client of its own: one container's. */
+const client = () => dynamo.newClient();
 
 describe('DynamoSlotBook', () => {
   it('gives concurrent consumers runs of slots that never overlap, each from the time it asked', async () => {

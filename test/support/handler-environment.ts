@@ -4,7 +4,7 @@
  * pointing the handlers' SDK clients at them. Each function's variables are set through the
  * contract's builders (as the stack sets them), never by name.
  */
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   type DeliverySettings,
@@ -20,9 +20,11 @@ import {
   startSecretsManagerEmulator,
 } from '../../local/emulators/secrets-manager.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/emulators/sqs.js';
+import { createTable, TABLE } from './dynamo-table.js';
+
+export { TABLE };
 
 export const INTEGRATION = 'acme-orders';
-export const TABLE = 'idempotency';
 export const awsCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const STAGE = 'local';
 const BREAKER_FUNCTION_NAME = 'acme-orders-breaker';
@@ -93,14 +95,7 @@ export async function startHandlerEnvironment(opts: {
     region: 'us-east-1',
     credentials: awsCredentials,
   });
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createTable(dynamodb, TABLE);
   const queueUrl = sqsEmulator.queueUrl(INTEGRATION);
   const dlqUrl = sqsEmulator.queueUrl('acme-dlq');
   Object.assign(process.env, {

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ConditionalCheckFailedException,
-  CreateTableCommand,
   DeleteItemCommand,
   DescribeTableCommand,
   DynamoDBClient,
@@ -13,14 +12,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { localClientConfig } from '../../../local/aws-local.js';
-import {
-  type DynamoEmulator,
-  startDynamoEmulator,
-  waitForActiveTable,
-} from '../../../local/emulators/dynamodb.js';
+import { type DynamoEmulator, startDynamoEmulator } from '../../../local/emulators/dynamodb.js';
+import { createTable, TABLE } from '../../support/dynamo-table.js';
 
 const cleanups: (() => Promise<void>)[] = [];
-const TABLE = 'idempotency';
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -34,22 +29,6 @@ async function start(dataDir?: string): Promise<{ emulator: DynamoEmulator; ddb:
     await emulator.stop();
   });
   return { emulator, ddb };
-}
-
-/** The table the Powertools idempotency persistence layer expects (partition key `id`), once ACTIVE. */
-async function createTable(ddb: DynamoDBClient): Promise<string | undefined> {
-  const { TableDescription } = await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  // dynalite answers CREATING and turns ACTIVE on a timer, later under load and on disk; item calls
-  // before that fail with ResourceNotFoundException (as on AWS): wait for ACTIVE, as any client must.
-  await waitForActiveTable(ddb, TABLE);
-  return TableDescription?.TableStatus;
 }
 
 /** PutItem as Powertools' DynamoDBPersistenceLayer issues it when a record starts. */

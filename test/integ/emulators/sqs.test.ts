@@ -83,6 +83,17 @@ async function receiveOne(sqs: SQSClient, queueUrl: string): Promise<Message | u
   return Messages?.[0];
 }
 
+/** Makes a received message visible again at once (a failed receive, as the event source reports it). */
+async function release(sqs: SQSClient, queueUrl: string, message: Message | undefined): Promise<void> {
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({
+      QueueUrl: queueUrl,
+      ReceiptHandle: message?.ReceiptHandle,
+      VisibilityTimeout: 0,
+    }),
+  );
+}
+
 async function counts(sqs: SQSClient, queueUrl: string) {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({
@@ -160,13 +171,7 @@ describe('sqs emulator', () => {
     );
     const first = await receiveOne(sqs, sourceUrl);
     const afterReceive = await counts(sqs, sourceUrl);
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: sourceUrl,
-        ReceiptHandle: first?.ReceiptHandle,
-        VisibilityTimeout: 0,
-      }),
-    );
+    await release(sqs, sourceUrl, first);
     const afterRelease = await counts(sqs, sourceUrl);
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -261,13 +266,7 @@ describe('sqs emulator', () => {
     for (let i = 0; i < 2; i++) {
       const message = await receiveOne(sqs, sourceUrl);
       receipts.push(message);
-      await sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: sourceUrl,
-          ReceiptHandle: message?.ReceiptHandle,
-          VisibilityTimeout: 0,
-        }),
-      );
+      await release(sqs, sourceUrl, message);
     }
     const third = await receiveOne(sqs, sourceUrl);
     const dlqCounts = await counts(sqs, dlqUrl);
@@ -343,13 +342,7 @@ describe('sqs emulator', () => {
       }),
     );
     const dying = await receiveOne(before.sqs, sourceUrl);
-    await before.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: sourceUrl,
-        ReceiptHandle: dying?.ReceiptHandle,
-        VisibilityTimeout: 0,
-      }),
-    );
+    await release(before.sqs, sourceUrl, dying);
     await receiveOne(before.sqs, sourceUrl); // second receive > maxReceiveCount 1: moved to the DLQ
     await before.sqs.send(new SendMessageCommand({ QueueUrl: sourceUrl, MessageBody: 'in-flight' }));
     await receiveOne(before.sqs, sourceUrl);

@@ -31,14 +31,16 @@ afterEach(async () => {
   await dir.remove();
 });
 
+/** Starts `fixture`'s asset (or, given `files`, an asset of those files instead) as a local function. */
 async function start(
   fixture: FixtureName,
   overrides: Partial<LocalFunctionOptions> = {},
+  files?: Readonly<Record<string, string>>,
 ): Promise<{ fn: LocalFunction; logs: string[] }> {
   const logs: string[] = [];
   const fn = await startLocalFunction({
     name: fixture,
-    assetDir: await dir.asset(fixture),
+    assetDir: await dir.asset(fixture, files),
     handler: 'index.handler',
     env: {},
     timeoutSeconds: 5,
@@ -214,18 +216,11 @@ describe('startLocalFunction', () => {
 
   it('fails with Runtime.CallbackHandlerDeprecated for a callback-style handler on nodejs24.x', async () => {
     // Prepare
-    const assetDir = await dir.asset('probe', {
-      'index.mjs': 'export const handler = (event, context, callback) => callback(null, 1);',
-    });
-    const fn = await startLocalFunction({
-      name: 'cb',
-      assetDir,
-      handler: 'index.handler',
-      env: {},
-      timeoutSeconds: 3,
-      onLog: () => {},
-    });
-    functions.push(fn);
+    const { fn } = await start(
+      'probe',
+      { name: 'cb', timeoutSeconds: 3 },
+      { 'index.mjs': 'export const handler = (event, context, callback) => callback(null, 1);' },
+    );
 
     // Act
     const error = await fn.invoke({}).catch((caught: unknown) => caught);
@@ -236,23 +231,18 @@ describe('startLocalFunction', () => {
 
   it('fails with a crash error when a rejection goes unhandled, and recovers with a cold start', async () => {
     // Prepare
-    const assetDir = await dir.asset('probe', {
-      'index.mjs': `let n = 0;
+    const { fn } = await start(
+      'probe',
+      { name: 'leaky', timeoutSeconds: 3 },
+      {
+        'index.mjs': `let n = 0;
 export const handler = async (event) => {
   n += 1;
   if (event.leak) { Promise.reject(new Error('lost')); await new Promise((r) => setTimeout(r, 200)); }
   return n;
 };`,
-    });
-    const fn = await startLocalFunction({
-      name: 'leaky',
-      assetDir,
-      handler: 'index.handler',
-      env: {},
-      timeoutSeconds: 3,
-      onLog: () => {},
-    });
-    functions.push(fn);
+      },
+    );
     await fn.invoke({});
 
     // Act

@@ -4,6 +4,7 @@ import { acmeOrders } from '../../../integrations/acme-orders/index.js';
 import { FieldMappingError, MappingOutputError } from '../../../integrations/mapping/errors.js';
 import { mapAndValidate, selectVersion } from '../../../integrations/mapping/spec.js';
 import { MappingError } from '../../../integrations/types.js';
+import { catchError } from '../../support/errors.js';
 
 const fixtures = new URL('../../../integrations/acme-orders/fixtures/', import.meta.url);
 const read = (name: string) => JSON.parse(readFileSync(new URL(name, fixtures), 'utf8'));
@@ -97,12 +98,3 @@ describe('acme-orders mapping failures', () => {
     expect(error).toMatchObject({ code: 'invalid-payload', issues: [{ path: 'data.total_cents' }] });
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}

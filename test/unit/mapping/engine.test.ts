@@ -20,6 +20,7 @@ import {
   unixSecondsToIso,
 } from '../../../integrations/mapping/transforms.js';
 import { type AnyIntegration, defineIntegration, type MappingContext } from '../../../integrations/types.js';
+import { catchError } from '../../support/errors.js';
 
 const source = z.object({
   kind: z.string(),
@@ -253,12 +254,3 @@ describe('defineMappingSpec', () => {
     );
   });
 });
-
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}

@@ -39,3 +39,25 @@ describe('deadLetterRetentionSeconds', () => {
     expect(() => parseTransformerEnv(broken)).toThrow(/deadLetterRetentionSeconds must be a number ≥ 1/);
   });
 });
+
+describe('fields the contract no longer knows', () => {
+  it('are not among the settings the contract builds (maxConcurrency: the rate schedule is shared)', () => {
+    expect(settings).not.toHaveProperty('maxConcurrency');
+  });
+
+  it('still parse: a template synthesized with maxConcurrency (or any other extra field) starts its transformer', () => {
+    // Prepare
+    const older = withDeliverySettings(environment, (s) => ({
+      ...s,
+      maxConcurrency: 15,
+      fieldFromTheFuture: { any: 'thing' },
+    }));
+
+    // Act
+    const parsed = parseTransformerEnv(older);
+
+    // Assess
+    expect(parsed.delivery.rateLimitPerSecond).toBe(settings.rateLimitPerSecond);
+    expect(parsed.delivery.maxReceiveCount).toBe(settings.maxReceiveCount);
+  });
+});

@@ -1,34 +1,20 @@
 /** The idempotent call against dynalite (a real DynamoDB emulator, started here). */
-import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, type DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeliveryJob } from '../../../functions/transform/core.js';
 import { idempotentCall } from '../../../functions/transform/idempotent-call.js';
-import { type DynamoEmulator, startDynamoEmulator } from '../../../local/emulators/dynamodb.js';
+import { type DynamoWithTable, startDynamoWithTable, TABLE } from '../../support/dynamo-table.js';
 import { lambdaContext } from '../../support/lambda-context.js';
 
-const TABLE = 'idempotency';
-let dynamo: DynamoEmulator;
+let dynamo: DynamoWithTable;
 let client: DynamoDBClient;
 
 beforeAll(async () => {
-  dynamo = await startDynamoEmulator();
-  client = new DynamoDBClient({
-    endpoint: dynamo.endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  dynamo = await startDynamoWithTable();
+  client = dynamo.client;
 });
 
 afterAll(async () => {
-  client?.destroy();
   await dynamo?.stop();
 });
 

@@ -11,73 +11,11 @@ import {
   MemorySlotBook,
   NoSlotInTimeError,
   SharedRateSchedule,
-  type SlotBook,
   slotSpacingMs,
 } from '../../../../functions/transform/delivery/rate-schedule.js';
 import type { TargetAuthenticator } from '../../../../functions/transform/delivery/target-auth.js';
 import { targetSignal } from '../../../../functions/transform/outcome.js';
-
-/**
- * Virtual time. `trueNow` is fractional (real time); `now()` is what Date.now() returns: whole ms,
- * rounded DOWN. `wakeAt(target)` lets a test make the event loop late (a stall, a starved CPU).
- */
-function virtualClock(start: number, wakeAt: (target: number) => number = (t) => t) {
-  let trueNow = start;
-  const timers: { at: number; resolve: () => void }[] = [];
-  return {
-    trueNow: () => trueNow,
-    now: () => Math.floor(trueNow),
-    sleep: (ms: number) =>
-      new Promise<void>((resolve) => {
-        timers.push({ at: wakeAt(trueNow + Math.max(0, ms)), resolve });
-      }),
-    async run(done: Promise<unknown>, untilMs: number) {
-      let finished = false;
-      void done.then(
-        () => {
-          finished = true;
-        },
-        () => {
-          finished = true;
-        },
-      );
-      const end = trueNow + untilMs;
-      while (!finished && trueNow < end) {
-        await new Promise((resolve) => setImmediate(resolve));
-        if (finished) break;
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers.shift();
-        if (!next) continue;
-        trueNow = Math.max(trueNow, next.at);
-        next.resolve();
-      }
-    },
-  };
-}
-
-function busiestWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  let first = 0;
-  for (let last = 0; last < sorted.length; last++) {
-    while ((sorted[last] as number) - (sorted[first] as number) >= windowMs) first++;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
-}
-
-/** A SlotBook that counts what it hands out. */
-function countingBook(inner: SlotBook = new MemorySlotBook()) {
-  const calls: { count: number; first: number }[] = [];
-  const book: SlotBook = {
-    async book(count, spacingMs, earliest) {
-      const first = await inner.book(count, spacingMs, earliest);
-      calls.push({ count, first });
-      return first;
-    },
-  };
-  return { book, calls, slots: () => calls.reduce((sum, c) => sum + c.count, 0) };
-}
+import { busiestWindow, countingBook, simulatedClock } from './fakes.js';
 
 const noAuth: TargetAuthenticator = {
   headers: async () => ({}),
@@ -92,7 +30,7 @@ describe('the send-time guarantee', () => {
     expect(slotSpacingMs(50)).toBe(20.5);
     // The event loop is busy until 25.9 ms after the first slot (one stall, nothing else late).
     const stallEnd = firstSlot + 25.9;
-    const clock = virtualClock(start, (t) => (t < stallEnd && t >= firstSlot ? stallEnd : t));
+    const clock = simulatedClock({ start, wakeAt: (t) => (t < stallEnd && t >= firstSlot ? stallEnd : t) });
     const schedule = new SharedRateSchedule({ ratePerSecond: 50, book: new MemorySlotBook(), ...clock });
     const sends: number[] = [];
     schedule.expect(51);
@@ -117,7 +55,7 @@ describe('a consumer whose timers run late', () => {
   it('gives up after a few slots instead of booking the whole rate away, and sends nothing', async () => {
     const start = 2_000_000;
     // A CPU-starved container: every timer fires 30 ms late (> MAX_LATE_MS).
-    const clock = virtualClock(start, (t) => t + 30);
+    const clock = simulatedClock({ start, wakeAt: (t) => t + 30 });
     const { book, slots } = countingBook();
     const schedule = new SharedRateSchedule({ ratePerSecond: 50, book, ...clock });
     schedule.expect(10);
@@ -138,7 +76,7 @@ describe('a consumer whose timers run late', () => {
 
 describe('a batch whose records do not all send', () => {
   it('books the batch once, then only for whoever waits: 5 duplicates and one record retried twice cost 6 + 2 slots, not 15', async () => {
-    const clock = virtualClock(3_500_000);
+    const clock = simulatedClock({ start: 3_500_000 });
     const { book, slots } = countingBook();
     const schedule = new SharedRateSchedule({ ratePerSecond: 50, book, ...clock });
     schedule.expect(6); // a batch of 6: 5 are duplicates replayed from their stored result, never asking
@@ -158,7 +96,7 @@ describe('a batch whose records do not all send', () => {
 describe('a schedule booked past the invocation', () => {
   it('releases what it cannot send in time without counting it against the target (rate 0.5/s, 2 consumers)', async () => {
     const start = 4_000_000;
-    const clock = virtualClock(start);
+    const clock = simulatedClock({ start });
     const shared = new MemorySlotBook();
     // Consumer A already booked its full batch: 10 slots 2050 ms apart (20.5 s of schedule).
     const a = new SharedRateSchedule({ ratePerSecond: 0.5, book: shared, ...clock });
@@ -218,7 +156,7 @@ describe('consumers × batch × spacing longer than the function timeout', () =>
    * (Lambda timeout): its container is reset (a fresh schedule, free slots lost, its timers dead).
    */
   async function simulate(consumers: number, rate: number, minutes: number) {
-    const clock = virtualClock(5_000_000);
+    const clock = simulatedClock({ start: 5_000_000 });
     const shared = new MemorySlotBook();
     const sentAt: number[] = [];
     let timeouts = 0;

@@ -12,22 +12,20 @@ import {
   NoSlotInTimeError,
   SharedRateSchedule,
 } from '../../../../functions/transform/delivery/rate-schedule.js';
+import { simulatedClock } from './fakes.js';
 
 it('no invocation times out waiting for slots through 5 minutes of 429s with the default settings', async () => {
-  let trueNow = 5_000_000;
-  const timers: { at: number; resolve: () => void }[] = [];
-  const now = () => Math.floor(trueNow);
-  const gsleep = (ms: number) =>
-    new Promise<void>((r) => timers.push({ at: trueNow + Math.max(0, ms), resolve: r }));
+  const clock = simulatedClock({ start: 5_000_000 });
+  const { now, sleep: gsleep } = clock;
   const shared = new MemorySlotBook();
   let noTime = 0;
   let timeouts = 0;
   let invocations = 0;
-  const end = trueNow + 300_000;
+  const end = clock.trueNow() + 300_000;
   async function consumer() {
     let container = { killed: false };
     let schedule: SharedRateSchedule | undefined;
-    while (trueNow < end) {
+    while (clock.trueNow() < end) {
       const mine = container;
       const hang = () => new Promise<void>(() => {});
       const sleep = (ms: number) =>
@@ -79,19 +77,7 @@ it('no invocation times out waiting for slots through 5 minutes of 429s with the
     }
   }
   const all = Promise.all(Array.from({ length: 15 }, consumer));
-  let fin = false;
-  void all.then(() => {
-    fin = true;
-  });
-  while (!fin) {
-    await new Promise((r) => setImmediate(r));
-    if (fin) break;
-    timers.sort((a, b) => a.at - b.at);
-    const n = timers.shift();
-    if (!n) continue;
-    trueNow = Math.max(trueNow, n.at);
-    n.resolve();
-  }
+  await clock.run(all, Number.POSITIVE_INFINITY);
   console.log(
     `5 min of 429s: ${timeouts}/${invocations} invocations timed out, ${noTime} records "no time left"`,
   );

@@ -6,78 +6,12 @@ import {
   MemorySlotBook,
   NoSlotInTimeError,
   SharedRateSchedule,
-  type SlotBook,
   slotSpacingMs,
 } from '../../../../functions/transform/delivery/rate-schedule.js';
+import { busiestWindow, countingBook, lateBy, seededRandom, simulatedClock } from './fakes.js';
 
-/**
- * Virtual time with real concurrency: `sleep` resolves when `run` reaches its time (plus the lateness
- * `lateMs()` draws, as a busy event loop ends waits late), so several consumers interleave the way
- * they would on one clock.
- */
-function simulatedClock(lateMs: () => number = () => 0) {
-  let now = 1_000_000;
-  const timers: { at: number; resolve: () => void }[] = [];
-  const clock = {
-    now: () => now,
-    sleep: (ms: number) =>
-      new Promise<void>((resolve) => {
-        timers.push({ at: now + Math.max(0, ms) + lateMs(), resolve });
-      }),
-    /** Runs until every consumer finished (`done`) or virtual time passed `untilMs`. */
-    async run(done: Promise<unknown>, untilMs = 600_000) {
-      let finished = false;
-      void done.then(() => {
-        finished = true;
-      });
-      const end = now + untilMs;
-      while (!finished && now < end) {
-        await new Promise((resolve) => setImmediate(resolve));
-        if (finished) break;
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers.shift();
-        if (!next) continue;
-        now = Math.max(now, next.at);
-        next.resolve();
-      }
-      await done;
-    },
-  };
-  return clock;
-}
-
-/** Most sends in any window [t, t + windowMs) that starts at a send. */
-function busiestWindow(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  let first = 0;
-  for (let last = 0; last < sorted.length; last++) {
-    while ((sorted[last] as number) - (sorted[first] as number) >= windowMs) first++;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
-}
-
-function seeded(seed: number) {
-  let state = seed;
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
-/** A SlotBook that counts its bookings. */
-function countingBook(): SlotBook & { readonly bookings: number[] } {
-  const memory = new MemorySlotBook();
-  const bookings: number[] = [];
-  return {
-    bookings,
-    book: (count, spacing, earliest) => {
-      bookings.push(count);
-      return memory.book(count, spacing, earliest);
-    },
-  };
-}
+/** A simulated clock whose now() keeps fractions: these tests check the spacing itself. */
+const exactClock = (wakeAt?: (dueAt: number) => number) => simulatedClock({ exactNow: true, wakeAt });
 
 describe('slotSpacingMs', () => {
   it('spaces slots so that a second, widened by the lateness allowed, holds at most the rate', () => {
@@ -92,7 +26,7 @@ describe('slotSpacingMs', () => {
 describe('SharedRateSchedule', () => {
   it('sends one consumer’s requests a slot apart, never before their slot', async () => {
     // Prepare
-    const clock = simulatedClock();
+    const clock = exactClock();
     const schedule = new SharedRateSchedule({
       ratePerSecond: 10,
       book: new MemorySlotBook(),
@@ -119,8 +53,8 @@ describe('SharedRateSchedule', () => {
 
   it('books a batch’s slots in one update, and keeps them in order', async () => {
     // Prepare
-    const clock = simulatedClock();
-    const book = countingBook();
+    const clock = exactClock();
+    const { book, calls } = countingBook();
     const schedule = new SharedRateSchedule({ ratePerSecond: 50, book, ...clock });
     const times: number[] = [];
 
@@ -135,13 +69,13 @@ describe('SharedRateSchedule', () => {
     await clock.run(done);
 
     // Assess
-    expect(book.bookings).toEqual([10]);
+    expect(calls.map((c) => c.count)).toEqual([10]);
     expect(busiestWindow(times, slotSpacingMs(50))).toBe(1);
   });
 
   it('lets consumers with work use the whole rate while another is held (the shared budget)', async () => {
     // Prepare: 3 consumers of one schedule; consumer 0 is held (a slow answer) and asks for nothing
-    const clock = simulatedClock();
+    const clock = exactClock();
     const book = new MemorySlotBook();
     const consumers = [0, 1, 2].map(
       () => new SharedRateSchedule({ ratePerSecond: 50, book, now: clock.now, sleep: clock.sleep }),
@@ -181,8 +115,8 @@ describe('SharedRateSchedule', () => {
     'keeps every window of W ≥ 1 s within ⌈rate × W⌉ across consumers, with late timers, idling and 429s (rate %d, %d consumers, timers up to %d ms late)',
     async (rate, consumerCount, maxLateTimerMs) => {
       // Prepare
-      const random = seeded(rate * 1000 + consumerCount);
-      const clock = simulatedClock(() => (random() < 0.3 ? Math.floor(random() * maxLateTimerMs) : 0));
+      const random = seededRandom(rate * 1000 + consumerCount);
+      const clock = exactClock(lateBy(() => (random() < 0.3 ? Math.floor(random() * maxLateTimerMs) : 0)));
       const book = new MemorySlotBook();
       const sends: number[] = [];
       const consumers = Array.from(
@@ -238,7 +172,7 @@ describe('SharedRateSchedule', () => {
     // Prepare: the wait for the first slot (after the gathering wait) ends 100 ms late (a busy event
     // loop); every other wait on time
     const lateness = [0, 100];
-    const clock = simulatedClock(() => lateness.shift() ?? 0);
+    const clock = exactClock(lateBy(() => lateness.shift() ?? 0));
     const schedule = new SharedRateSchedule({ ratePerSecond: 10, book: new MemorySlotBook(), ...clock });
     let sentAt = 0;
     const start = clock.now();
@@ -256,7 +190,7 @@ describe('SharedRateSchedule', () => {
 
   it('halves on a run of 429s, not below the floor, and recovers with successes', () => {
     // Prepare
-    const clock = simulatedClock();
+    const clock = exactClock();
     const schedule = new SharedRateSchedule({
       ratePerSecond: 10,
       book: new MemorySlotBook(),
@@ -278,7 +212,7 @@ describe('SharedRateSchedule', () => {
 
   it('reports the last slot it holds, so a caller knows how long its queued sends keep it busy', async () => {
     // Prepare
-    const clock = simulatedClock();
+    const clock = exactClock();
     const schedule = new SharedRateSchedule({ ratePerSecond: 10, book: new MemorySlotBook(), ...clock });
     expect(schedule.scheduledUntil()).toBe(Number.NEGATIVE_INFINITY);
 
@@ -292,7 +226,7 @@ describe('SharedRateSchedule', () => {
   });
 
   it('refuses settings that cannot pace', () => {
-    const clock = simulatedClock();
+    const clock = exactClock();
     const book = new MemorySlotBook();
     expect(() => new SharedRateSchedule({ ratePerSecond: 0, book, ...clock })).toThrow(/ratePerSecond/);
     expect(() => new SharedRateSchedule({ ratePerSecond: 5, throttleAfter: 0.5, book, ...clock })).toThrow(
