@@ -163,6 +163,14 @@ export class IntegrationMonitoring extends Construct {
     return this.customMetric('deadLetterDuplicatesSkipped', {}, options);
   }
 
+  /**
+   * Records handed back unsent because no delivery slot came in time: the target's rate is the
+   * bottleneck (a backlog delivers at the declared rate), not a failure (Sum over 5 minutes).
+   */
+  metricRecordsReleasedForRate(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.customMetric('releasedForRate', {}, options);
+  }
+
   /** 1 while the circuit is open, else 0, from every breaker check (Maximum over 5 minutes). */
   metricCircuitOpen(options?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.customMetric('circuitOpen', {}, { statistic: 'Maximum', ...options });
@@ -197,6 +205,7 @@ export class IntegrationMonitoring extends Construct {
           this.metricDeliveryFailures({ period }),
           this.metricEventsDeadLettered({ period }),
           this.metricDeadLetterDuplicatesSkipped({ period }),
+          this.metricRecordsReleasedForRate({ period }),
           queue.metricDeadLetterMessagesVisible({ period }),
         ],
         width: 8,

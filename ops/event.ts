@@ -117,6 +117,19 @@ const detailOf = (fields: Readonly<Record<string, string>>, keys: readonly strin
 const acceptedDetail = (schemaVersion: string | undefined) =>
   `webhook accepted and queued${schemaVersion ? ` as schema version ${schemaVersion}` : ''}`;
 
+const HANDED_BACK: readonly (readonly [string, string])[] = [
+  [
+    MILESTONES.rateSlotRequeued,
+    'no delivery slot in time on its last receive: queued again as a delayed copy',
+  ],
+  [MILESTONES.rateSlotDeferred, 'no delivery slot in time (the rate was booked): handed back unsent'],
+  [
+    MILESTONES.twinRequeued,
+    'another copy was being delivered on its last receive: queued again as a delayed copy',
+  ],
+  [MILESTONES.twinDeferred, 'another copy was being delivered: handed back until it ends'],
+];
+
 function stepOfLog(line: EventLogLine): TraceStep | undefined {
   const m = line.message;
   if (m.startsWith(MILESTONES.webhookAccepted))
@@ -141,12 +154,19 @@ function stepOfLog(line: EventLogLine): TraceStep | undefined {
       state: 'dead-lettered',
       detail: `dead-lettered (${detailOf(line.fields, ['status', 'reason'])})`,
     };
-  // Not a milestone of the contract (yet): the transformer's warning for a transient failure.
-  if (m.startsWith('delivery failed'))
+  if (m.startsWith(MILESTONES.deliveryFailed))
     return {
       at: line.at,
       state: 'attempt',
       detail: `attempt failed, will retry (${detailOf(line.fields, ['status', 'reason', 'receives'])})`,
+    };
+  // Handed back without an attempt of its own: not failures of the event, but where its time went.
+  const handedBack = HANDED_BACK.find(([milestone]) => m.startsWith(milestone));
+  if (handedBack)
+    return {
+      at: line.at,
+      state: 'queued',
+      detail: `${handedBack[1]} (${detailOf(line.fields, ['receives', 'afterSeconds'])})`,
     };
   return undefined;
 }

@@ -480,6 +480,8 @@ export const MILESTONES = {
   duplicateSkipped: 'duplicate skipped',
   twinDeferred: 'duplicate in flight elsewhere: handed back until that delivery ends',
   twinRequeued: 'duplicate in flight elsewhere on its last receive: a delayed copy queued',
+  /** A transient failure, kept as the event's last failure; SQS redelivers the record. */
+  deliveryFailed: 'delivery failed; will retry',
   rateSlotDeferred: 'no delivery slot in time: handed back unsent',
   rateSlotRequeued: 'no delivery slot in time on its last receive: a delayed copy queued',
   eventDeadLettered: 'event dead-lettered',

@@ -235,7 +235,7 @@ export function createTransformer(
           throw outcome.error;
         }
         const summary = summarizeFailure(outcome.error);
-        logger.warn('delivery failed; will retry', {
+        logger.warn(MILESTONES.deliveryFailed, {
           eventId,
           reason: summary.reason,
           status: summary.status,

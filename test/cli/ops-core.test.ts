@@ -219,4 +219,27 @@ describe('trace', () => {
       'failed for good again (reason target-rejected: 400 Bad Request); already in the DLQ, no second copy',
     );
   });
+  it('tells where an event’s time went while the rate had no slot for it, and when it was queued again', () => {
+    // Prepare
+    const details = { integration: 'acme-orders', eventId: 'evt_1', dlq: [], holdSeconds: 0 };
+    const lines = parseSandboxLog(
+      [
+        `2026-11-30T14:56:09.220Z [acme-orders-transformer] WARN  ${MILESTONES.deliveryFailed} eventId=evt_1 reason=transient: target answered 503 status=503 receives=1`,
+        `2026-11-30T14:56:40.100Z [acme-orders-transformer] INFO  ${MILESTONES.rateSlotDeferred} eventId=evt_1 receives=2 afterSeconds=12`,
+        `2026-11-30T14:57:40.100Z [acme-orders-transformer] INFO  ${MILESTONES.rateSlotRequeued} eventId=evt_1 receives=5 afterSeconds=9`,
+        `2026-11-30T14:57:52.000Z [acme-orders-transformer] INFO  ${MILESTONES.eventDelivered} eventId=evt_1 receives=1`,
+      ].join('\n'),
+      'evt_1',
+    );
+    // Act
+    const trace = buildTrace(details, lines);
+    // Assess
+    expect(trace.steps.map((s) => s.state)).toEqual(['attempt', 'queued', 'queued', 'delivered']);
+    expect(trace.steps[1]?.detail).toBe(
+      'no delivery slot in time (the rate was booked): handed back unsent (receives 2, afterSeconds 12)',
+    );
+    expect(trace.steps[2]?.detail).toBe(
+      'no delivery slot in time on its last receive: queued again as a delayed copy (receives 5, afterSeconds 9)',
+    );
+  });
 });

@@ -18,8 +18,11 @@ import {
   ingestEnvironment,
   METRICS,
   METRICS_NAMESPACE,
+  tableKeys,
   transformerEnvironment,
 } from '../../functions/shared/contract.js';
+import { DynamoSlotBook } from '../../functions/transform/delivery/dynamo-slot-book.js';
+import { slotSpacingMs } from '../../functions/transform/delivery/rate-schedule.js';
 import { acmeOrders } from '../../integrations/acme-orders/index.js';
 import { validateIntegrations } from '../../integrations/resolve.js';
 import { type LambdaApiEmulator, startLambdaApiEmulator } from '../../local/emulators/lambda-api.js';
@@ -247,6 +250,16 @@ describe('alarms watch metrics the handlers emit', () => {
     const deadLettered = records.find((r) => r.messageAttributes['event-id']?.stringValue === 'evt-400');
     if (!deadLettered) throw new Error('no message for evt-400');
     await transform({ Records: [deadLettered] }, lambdaContext('transformer'));
+    // A record the shared rate has no room for (the schedule booked past a short invocation): handed
+    // back unsent, counted. evt-500's message is still in flight after its failure.
+    const retried = records.find((r) => r.messageAttributes['event-id']?.stringValue === 'evt-500');
+    if (!retried) throw new Error('no message for evt-500');
+    await new DynamoSlotBook(env.dynamodb, TABLE, tableKeys(INTEGRATION).rateSchedule).book(
+      1000,
+      slotSpacingMs(delivery.rateLimitPerSecond),
+      Date.now(),
+    );
+    await transform({ Records: [retried] }, lambdaContext('transformer', 6000));
     await breaker({}, lambdaContext('breaker'));
     // An ingest that cannot queue answers 500 and counts a failure.
     await sqs.send(new DeleteQueueCommand({ QueueUrl: env.queueUrl }));

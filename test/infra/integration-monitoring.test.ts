@@ -92,6 +92,7 @@ describe('IntegrationMonitoring', () => {
         monitoring.metricDeliveryFailures(),
         monitoring.metricEventsDeadLettered(),
         monitoring.metricDeadLetterDuplicatesSkipped(),
+        monitoring.metricRecordsReleasedForRate(),
       ].map((m) => m.metricName),
     ).toEqual([
       METRICS.webhooksAccepted.name,
@@ -100,6 +101,7 @@ describe('IntegrationMonitoring', () => {
       METRICS.deliveryFailures.name,
       METRICS.eventsDeadLettered.name,
       METRICS.deadLetterDuplicatesSkipped.name,
+      METRICS.releasedForRate.name,
     ]);
   });
 
