@@ -5,6 +5,7 @@
  */
 import { type DriftFinding, schemaDriftOf } from '../../integrations/mapping/drift.js';
 import { formatPath } from '../../integrations/mapping/errors.js';
+import { parseWith } from '../../integrations/mapping/schema.js';
 import { selectVersion } from '../../integrations/mapping/spec.js';
 import type { ResolvedIntegration } from '../../integrations/resolve.js';
 import { REJECTION_REASONS, type RejectionReason } from '../shared/contract.js';
@@ -191,7 +192,7 @@ function matchSchema(integration: ResolvedIntegration, payload: unknown, selecte
   const versions = selected === undefined ? all : all.filter((v) => v.version === selected);
   let issues: { path: string; message: string }[] = [];
   for (const { version, schema } of versions) {
-    const result = schema.safeParse(payload);
+    const result = parseWith(schema, payload);
     if (result.success) return { ok: true, version };
     issues = result.error.issues.slice(0, MAX_ISSUES).map((issue) => ({
       path: formatPath(issue.path),

@@ -8,10 +8,10 @@
  * path is cut to `DRIFT_LIMITS.maxFieldLength` characters and at most `DRIFT_LIMITS.maxFindings` are
  * reported per webhook, so a partner cannot blow up the number of CloudWatch series.
  */
-import type { z } from 'zod';
 import type { AnyIntegration } from '../types.js';
 import { isRule, type Node } from './fields.js';
 import { readPath } from './paths.js';
+import { type AnySchema, parseWith } from './schema.js';
 import type { MappingVersion, VersionSelection } from './spec.js';
 
 /** The `kind` dimension values (the contract's `DRIFT_KINDS`, kept as literals: this module is CDK- and env-free too). */
@@ -67,7 +67,7 @@ export function schemaDriftOf(
  * Paths of `payload` keys that `schema` does not declare. Objects declared open (`z.looseObject`, or
  * any catch-all) are open by design and never report; `z.strictObject` levels report too.
  */
-export function unknownFieldsOf(schema: z.ZodType, payload: unknown, path = ''): string[] {
+export function unknownFieldsOf(schema: AnySchema, payload: unknown, path = ''): string[] {
   const def = defOf(schema);
   switch (def.type) {
     case 'optional':
@@ -103,12 +103,12 @@ export function unknownFieldsOf(schema: z.ZodType, payload: unknown, path = ''):
 
 /** Enum values the version's schema (a failing `z.enum`) or its field table's enum maps do not list. */
 function newEnumValuesOf(
-  schema: z.ZodType,
+  schema: AnySchema,
   version: MappingVersion<unknown, unknown> | undefined,
   payload: unknown,
 ): DriftFinding[] {
   const found: DriftFinding[] = [];
-  const parsed = schema.safeParse(payload);
+  const parsed = parseWith(schema, payload);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code !== 'invalid_value') continue;
@@ -152,16 +152,16 @@ function enumFinding(field: string, value: string): DriftFinding {
 
 interface LooseDef {
   readonly type: string;
-  readonly innerType?: z.ZodType;
-  readonly in?: z.ZodType;
-  readonly element?: z.ZodType;
-  readonly shape?: Readonly<Record<string, z.ZodType>>;
-  readonly catchall?: z.ZodType;
+  readonly innerType?: AnySchema;
+  readonly in?: AnySchema;
+  readonly element?: AnySchema;
+  readonly shape?: Readonly<Record<string, AnySchema>>;
+  readonly catchall?: AnySchema;
 }
 
-/** Zod 4's definition object: `type` names the schema kind (`object`, `array`, `optional`, …). */
-function defOf(schema: z.ZodType): LooseDef {
-  return (schema as unknown as { _zod: { def: LooseDef } })._zod.def;
+/** Zod 4's definition object (classic and mini alike): `type` names the schema kind (`object`, `array`, …). */
+function defOf(schema: AnySchema): LooseDef {
+  return schema._zod.def as unknown as LooseDef;
 }
 
 function valueAt(payload: unknown, path: readonly PropertyKey[]): unknown {
