@@ -11,7 +11,7 @@
 import type { AnyIntegration } from '../types.js';
 import { isRule, type Node } from './fields.js';
 import { readPath } from './paths.js';
-import { type AnySchema, parseWith } from './schema.js';
+import { type AnySchema, parseWith, type SchemaParse } from './schema.js';
 import type { MappingVersion, VersionSelection } from './spec.js';
 
 /** The `kind` dimension values (the contract's `DRIFT_KINDS`, kept as literals: this module is CDK- and env-free too). */
@@ -29,12 +29,14 @@ export const DRIFT_LIMITS = { maxFindings: 5, maxFieldLength: 64, maxValueLength
 
 /**
  * Every drift finding of one webhook: an unknown version, else the fields its version's schema does not
- * declare and the enum values its schema or field table does not list.
+ * declare and the enum values its schema or field table does not list. `parsed`: a parse of the payload
+ * already made (the ingest function parses once), used when it is by the schema drift reads.
  */
 export function schemaDriftOf(
   integration: AnyIntegration,
   selection: VersionSelection,
   payload: unknown,
+  parsed?: { readonly schema: AnySchema; readonly result: SchemaParse<unknown> },
 ): DriftFinding[] {
   if (!selection.ok) {
     if (selection.reason !== 'unknown-version') return [];
@@ -50,7 +52,11 @@ export function schemaDriftOf(
   if (!schema) return [];
   const findings: DriftFinding[] = [
     ...unknownFieldsOf(schema, payload).map((field) => ({ kind: 'unknown-field' as const, field })),
-    ...newEnumValuesOf(schema, version, payload),
+    ...newEnumValuesOf(
+      parsed?.schema === schema ? parsed.result : parseWith(schema, payload),
+      version,
+      payload,
+    ),
   ];
   const seen = new Set<string>();
   return findings
@@ -103,12 +109,11 @@ export function unknownFieldsOf(schema: AnySchema, payload: unknown, path = ''):
 
 /** Enum values the version's schema (a failing `z.enum`) or its field table's enum maps do not list. */
 function newEnumValuesOf(
-  schema: AnySchema,
+  parsed: SchemaParse<unknown>,
   version: MappingVersion<unknown, unknown> | undefined,
   payload: unknown,
 ): DriftFinding[] {
   const found: DriftFinding[] = [];
-  const parsed = parseWith(schema, payload);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code !== 'invalid_value') continue;

@@ -440,6 +440,28 @@ describe('decideIngest with either kind of Zod 4 schema', () => {
     expect(decision.drift).toEqual([{ kind: 'unknown-field', field: 'coupon' }]);
   });
 
+  it('parses a payload once: schema drift reads the parse the version check made', () => {
+    // Prepare: a schema that counts its runs
+    let parses = 0;
+    const counted = classicV1.refine(() => {
+      parses += 1;
+      return true;
+    });
+    const counting = resolveIntegration(
+      {
+        ...acmeOrders,
+        source: { ...acmeOrders.source, schemas: [{ version: 'v1', schema: counted }] },
+        mappingSpec: { ...spec, versions: spec.versions.map((v) => ({ ...v, schema: counted })) },
+      },
+      'local',
+    );
+    // Act
+    const decision = decideIngest(counting, signed(sample), [SECRET]);
+    // Assess
+    expect(decision.accepted).toBe(true);
+    expect(parses).toBe(1);
+  });
+
   it('rejects what a classic schema refuses, with its paths and messages', () => {
     const payload = JSON.parse(sample);
     payload.data.order_id = '';
