@@ -103,7 +103,9 @@ describe('acme-orders mapping failures', () => {
     delete payload.data.customer.email;
     const error = catchError(() => mapAndValidate(acmeOrders, payload, context));
     expect(error).toMatchObject({
-      issues: [{ path: 'data.customer.email', message: 'Invalid input: expected string, received undefined' }],
+      issues: [
+        { path: 'data.customer.email', message: 'Invalid input: expected string, received undefined' },
+      ],
     });
   });
 });
