@@ -58,8 +58,9 @@ export function emfLine<K extends IngestMetric>(
   const values: Record<string, string> = {
     [DIMENSIONS.service]: settings.service,
     [DIMENSIONS.integration]: settings.integration,
-    ...dimensions,
   };
+  // Powertools drops a dimension whose value is empty (CloudWatch refuses one): a drift finding on a `""` key.
+  for (const [name, value] of Object.entries<string>(dimensions)) if (value !== '') values[name] = value;
   return JSON.stringify({
     _aws: {
       Timestamp: timestamp,

@@ -27,6 +27,7 @@ describe('emfLine', () => {
     ['schemaDrift', 3, {}],
     ['webhooksRejected', 1, { [DIMENSIONS.reason]: 'bad-signature' }],
     ['schemaDriftByField', 1, { [DIMENSIONS.kind]: 'unknown-field', [DIMENSIONS.field]: 'data.coupon' }],
+    ['schemaDriftByField', 1, { [DIMENSIONS.kind]: 'unknown-field', [DIMENSIONS.field]: '' }],
   ] as const)(
     'writes %s as Powertools Metrics does (same namespace, name, dimension set, value)',
     (key, value, dimensions) => {
