@@ -9,7 +9,10 @@
  * run with `openssl`) as AWS's endpoints are, so it pays for what a partner's first request pays on Lambda
  * (the SDK clients' first use), with loopback instead of the AWS network.
  *
- *   npm run bench:cold-start -- [--runs 12] [--runtime-sdk]
+ *   npm run bench:cold-start -- [--runs 12] [--runtime-sdk] [--cpu-prof <dir>]
+ *
+ * `--cpu-prof <dir>` runs each child under `node --cpu-prof` and keeps the profiles in `<dir>` (open
+ * them in Chrome DevTools); the profiler slows the children, so the run's figures are not written.
  *
  * `--runtime-sdk` adds a third build for comparison: the shipped one with the AWS SDK left to the
  * Lambda runtime (here it is read from node_modules, as the runtime reads its own copy).
@@ -53,7 +56,11 @@ const SHIPPED_INGEST = bundlingOf(INGEST_UNREACHABLE_MODULES);
 const RUNTIME_SDK_INGEST = { ...SHIPPED_INGEST, bundleAwsSDK: false, externalModules: ['@aws-sdk/*'] };
 
 const { values: flags } = parseArgs({
-  options: { runs: { type: 'string', default: '12' }, 'runtime-sdk': { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '12' },
+    'runtime-sdk': { type: 'boolean', default: false },
+    'cpu-prof': { type: 'string' },
+  },
 });
 const runs = Number(flags.runs);
 if (!Number.isInteger(runs) || runs < 1) {
@@ -146,7 +153,11 @@ async function main() {
           webhookEvent(`evt_cold_${name}_${i}`),
           webhookEvent(`evt_warm_${name}_${i}`),
         ] as const;
-        const sample = await runColdProcess(built(builds, name).file, events, env);
+        const profile = flags['cpu-prof'];
+        const nodeArgs = profile
+          ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}-${i}.cpuprofile`]
+          : [];
+        const sample = await runColdProcess(built(builds, name).file, events, env, nodeArgs);
         if (sample.status !== 202 || sample.warmStatus !== 202) {
           throw new Error(`${name} build answered ${sample.status}/${sample.warmStatus}: ${sample.body}`);
         }
@@ -205,7 +216,12 @@ async function main() {
       shipped100KbSlices: hundredKbSlices(parts, shipped.bytes),
       naiveContents: contributions(builds.naive.metafile).slice(0, 10),
     };
-    writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+    if (flags['cpu-prof']) {
+      console.log(`profiles in ${flags['cpu-prof']} (figures not written: the profiler slows the runs)`);
+    } else {
+      writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`);
+      console.log(`results: ${RESULTS}`);
+    }
 
     console.log(`ingest cold start, median of ${runs} fresh node ${process.version} processes each`);
     console.log('build      bundle    import   1st call   import+call   (warm call)');
@@ -230,7 +246,6 @@ async function main() {
     result.shipped100KbSlices.forEach((owners, i) => {
       console.log(`  ${i * 100}-${(i + 1) * 100} KB: ${owners.join(', ')}`);
     });
-    console.log(`results: ${RESULTS}`);
   } finally {
     sqs.destroy();
     await Promise.all([secretsFront.stop(), sqsFront.stop()]);

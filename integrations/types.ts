@@ -3,7 +3,7 @@
  * CDK stack at synth time and by the functions at run time. Nothing here may import aws-cdk-lib:
  * this module is bundled into the Lambda functions.
  */
-import type { z } from 'zod';
+import type { AnySchema } from './mapping/schema.js';
 import type { MappingSpec } from './mapping/spec.js';
 
 /** How the partner signs its webhooks. */
@@ -40,7 +40,8 @@ export type EventIdSource = { readonly header: string } | { readonly bodyField: 
 export interface PayloadVersion<P = unknown> {
   /** Written to the queue message as `schema-version`. */
   readonly version: string;
-  readonly schema: z.ZodType<P>;
+  /** Any Zod 4 schema: `zod/mini` (recommended: smaller bundle, faster cold start) or classic `zod`. */
+  readonly schema: AnySchema<P>;
 }
 
 export interface SourceConfig<P = unknown> {

@@ -29,10 +29,12 @@ export function runColdProcess(
   bundle: string,
   events: readonly [first: unknown, warm: unknown],
   env: Readonly<Record<string, string>>,
+  /** Node flags before the child script, e.g. `--cpu-prof` (profiling runs only: it slows the process). */
+  nodeArgs: readonly string[] = [],
 ): Promise<ColdSample> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, bundle, JSON.stringify(events)], {
+    const child = spawn(process.execPath, [...nodeArgs, CHILD, bundle, JSON.stringify(events)], {
       // Only what Lambda would set: the bench's own environment stays out.
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,6 +5,7 @@
  */
 import { type DriftFinding, schemaDriftOf } from '../../integrations/mapping/drift.js';
 import { formatPath } from '../../integrations/mapping/errors.js';
+import { type AnySchema, parseWith, type SchemaParse } from '../../integrations/mapping/schema.js';
 import { selectVersion } from '../../integrations/mapping/spec.js';
 import type { ResolvedIntegration } from '../../integrations/resolve.js';
 import { REJECTION_REASONS, type RejectionReason } from '../shared/contract.js';
@@ -128,11 +129,13 @@ export function decideIngest(
   const selection = integration.definition.mappingSpec
     ? selectVersion(integration.definition, request.headers, payload)
     : undefined;
-  const drift = selection ? schemaDriftOf(integration.definition, selection, payload) : [];
   if (selection && !selection.ok) {
+    const drift = schemaDriftOf(integration.definition, selection, payload);
     return { ...reject(400, REJECTION_REASONS.unknownVersion, selection.message), drift };
   }
   const matched = matchSchema(integration, payload, selection?.version);
+  // Drift reads the same parse: a payload is parsed once (the first parse of a cold start is the slow one).
+  const drift = selection ? schemaDriftOf(integration.definition, selection, payload, matched.parsed) : [];
   if (!matched.ok) {
     return {
       ...reject(
@@ -177,9 +180,13 @@ function tooLarge(integration: ResolvedIntegration): Rejected {
   return reject(413, REJECTION_REASONS.payloadTooLarge, `body exceeds ${integration.maxBodyBytes} bytes`);
 }
 
-type SchemaMatch =
+type SchemaMatch = (
   | { readonly ok: true; readonly version: string }
-  | { readonly ok: false; readonly versions: string; readonly issues: { path: string; message: string }[] };
+  | { readonly ok: false; readonly versions: string; readonly issues: { path: string; message: string }[] }
+) & {
+  /** The last parse made, for schema drift to reuse. */
+  readonly parsed?: { readonly schema: AnySchema; readonly result: SchemaParse<unknown> };
+};
 
 /**
  * With a selected version, that version's schema must parse. Without one (an integration with no
@@ -190,15 +197,17 @@ function matchSchema(integration: ResolvedIntegration, payload: unknown, selecte
   const all = integration.definition.source.schemas;
   const versions = selected === undefined ? all : all.filter((v) => v.version === selected);
   let issues: { path: string; message: string }[] = [];
+  let parsed: SchemaMatch['parsed'];
   for (const { version, schema } of versions) {
-    const result = schema.safeParse(payload);
-    if (result.success) return { ok: true, version };
+    const result = parseWith(schema, payload);
+    parsed = { schema, result };
+    if (result.success) return { ok: true, version, parsed };
     issues = result.error.issues.slice(0, MAX_ISSUES).map((issue) => ({
       path: formatPath(issue.path),
       message: issue.message,
     }));
   }
-  return { ok: false, versions: versions.map((v) => v.version).join(', '), issues };
+  return { ok: false, versions: versions.map((v) => v.version).join(', '), issues, parsed };
 }
 
 function readEventId(

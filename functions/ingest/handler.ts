@@ -3,23 +3,24 @@
  * Thin: the decision is `decideIngest`; this file does the I/O and the telemetry.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { DriftFinding } from '../../integrations/mapping/drift.js';
 import { sqs } from '../shared/clients/sqs.js';
-import { DIMENSIONS, METRICS, MILESTONES, parseIngestEnv, REJECTION_REASONS } from '../shared/contract.js';
+import { DIMENSIONS, MILESTONES, parseIngestEnv, REJECTION_REASONS } from '../shared/contract.js';
 import { jsonResponse, lowercaseHeaders } from '../shared/http.js';
 import { loadIntegration } from '../shared/integration.js';
+import { logger } from '../shared/logger.js';
 import { envelopeAttributes } from '../shared/message.js';
-import { logger, metrics } from '../shared/powertools.js';
 import { refreshSigningSecrets, signingSecrets } from '../shared/secrets.js';
 import { decideIngest, type IngestDecision, type IngestRequest } from './core.js';
+import { emfSettingsOf, emfWriter } from './emf.js';
 
 const config = parseIngestEnv();
 const integration = loadIntegration(config.integration, config.stage);
+/** Each count is one EMF line, written when it happens (./emf.ts: Powertools Metrics' format, not its bytes). */
+const count = emfWriter(emfSettingsOf(config.integration));
 const { queueUrl, signingSecretId } = config;
 /** After a failed check the secret may be re-read this often (a rotation applies within this time). */
 const refreshIntervalMs = config.signingSecretRefreshSeconds * 1000;
@@ -47,8 +48,7 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
 
   countDrift(decision.drift ?? []);
   if (!decision.accepted) {
-    metrics.addDimension(DIMENSIONS.reason, decision.reason);
-    metrics.addMetric(METRICS.webhooksRejected.name, MetricUnit.Count, 1);
+    count('webhooksRejected', 1, { [DIMENSIONS.reason]: decision.reason });
     logger.warn(MILESTONES.webhookRejected, { reason: decision.reason, status: decision.status });
     return jsonResponse(decision.status, decision.response);
   }
@@ -69,7 +69,7 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
       }),
     }),
   );
-  metrics.addMetric(METRICS.webhooksAccepted.name, MetricUnit.Count, 1);
+  count('webhooksAccepted', 1, {});
   logger.info(MILESTONES.webhookAccepted, {
     schemaVersion: decision.schemaVersion,
     // Only when it is not the event id (an unsigned id: the key is the body's digest).
@@ -79,17 +79,14 @@ async function ingest(event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStr
 }
 
 /**
- * One EMF line for the alarm's total, one per finding by kind and field (single metrics: they must not
- * pick up the `reason` dimension of a rejection). Values are logged, never dimensions.
+ * One EMF line for the alarm's total, one per finding by kind and field (each line has only its own
+ * metric's dimensions, never a rejection's `reason`). Values are logged, never dimensions.
  */
 function countDrift(drift: readonly DriftFinding[]): void {
   if (drift.length === 0) return;
-  metrics.singleMetric().addMetric(METRICS.schemaDrift.name, MetricUnit.Count, drift.length);
+  count('schemaDrift', drift.length, {});
   for (const finding of drift) {
-    const single = metrics.singleMetric();
-    single.addDimension(DIMENSIONS.kind, finding.kind);
-    single.addDimension(DIMENSIONS.field, finding.field);
-    single.addMetric(METRICS.schemaDriftByField.name, MetricUnit.Count, 1);
+    count('schemaDriftByField', 1, { [DIMENSIONS.kind]: finding.kind, [DIMENSIONS.field]: finding.field });
   }
   logger.warn(MILESTONES.schemaDrift, { drift });
 }
@@ -98,8 +95,7 @@ function countDrift(drift: readonly DriftFinding[]): void {
 const internalError = () => ({
   onError: async (request: { error: unknown; response: unknown }) => {
     logger.error('ingest failed', request.error as Error);
-    metrics.addMetric(METRICS.ingestFailures.name, MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
+    count('ingestFailures', 1, {});
     request.response = jsonResponse(500, {
       error: 'internal',
       message: 'could not accept the webhook; retry later',
@@ -109,5 +105,4 @@ const internalError = () => ({
 
 export const handler = middy(ingest)
   .use(injectLambdaContext(logger, { clearState: true }))
-  .use(logMetrics(metrics))
   .use(internalError());

@@ -1,5 +1,9 @@
-/** What Acme's shop posts: Standard Webhooks envelope, Unix-second timestamps, amounts in cents. */
-import * as z from 'zod';
+/**
+ * What Acme's shop posts: Standard Webhooks envelope, Unix-second timestamps, amounts in cents.
+ * Zod Mini (functions, not methods): the bundler keeps only what these schemas use (README
+ * "Add an integration").
+ */
+import * as z from 'zod/mini';
 
 /** 9999-12-31T23:59:59Z: the last second an ISO 8601 date with a 4-digit year can show. */
 export const MAX_UNIX_SECONDS = 253_402_300_799;
@@ -10,8 +14,9 @@ export const MAX_UNIX_SECONDS = 253_402_300_799;
 export const MAX_MINOR_UNITS = 9_999_999_999_999;
 
 // Bounded here so a value the mapping cannot convert is a 400 with its path, not a 202 then a DLQ entry.
-const unixSeconds = z.number().int().min(0).max(MAX_UNIX_SECONDS);
-const cents = z.number().int().min(-MAX_MINOR_UNITS).max(MAX_MINOR_UNITS);
+const unixSeconds = z.int().check(z.minimum(0), z.maximum(MAX_UNIX_SECONDS));
+const cents = z.int().check(z.minimum(-MAX_MINOR_UNITS), z.maximum(MAX_MINOR_UNITS));
+const nonEmpty = z.string().check(z.minLength(1));
 
 export const acmeOrderStatus = z.enum(['pending', 'paid', 'shipped', 'cancelled']);
 
@@ -19,29 +24,29 @@ export const acmeOrderV1 = z.object({
   type: z.enum(['order.created', 'order.updated']),
   timestamp: z.iso.datetime({ offset: true }),
   data: z.object({
-    order_id: z.string().min(1),
+    order_id: nonEmpty,
     created_at: unixSeconds,
-    updated_at: unixSeconds.nullable(),
+    updated_at: z.nullable(unixSeconds),
     status: acmeOrderStatus,
-    currency: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR'),
+    currency: z.string().check(z.regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as EUR')),
     total_cents: cents,
-    tax_cents: cents.nullable(),
+    tax_cents: z.nullable(cents),
     customer: z.object({
-      id: z.string().min(1),
+      id: nonEmpty,
       email: z.email(),
-      name: z.string().nullable(),
-      phone: z.string().nullable(),
+      name: z.nullable(z.string()),
+      phone: z.nullable(z.string()),
     }),
     items: z
       .array(
         z.object({
-          sku: z.string().min(1),
-          quantity: z.number().int().positive(),
+          sku: nonEmpty,
+          quantity: z.int().check(z.positive()),
           unit_price_cents: cents,
         }),
       )
-      .min(1),
-    note: z.string().nullable(),
+      .check(z.minLength(1)),
+    note: z.nullable(z.string()),
   }),
 });
 

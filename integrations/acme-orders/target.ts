@@ -1,31 +1,30 @@
 /** What the CRM's `POST /v1/contacts/orders` accepts. Strict: an unexpected key is a mapping bug. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
-const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'a decimal string such as 123.45');
+const decimal = z.string().check(z.regex(/^-?\d+(\.\d+)?$/, 'a decimal string such as 123.45'));
 const isoUtc = z.iso.datetime();
+const nonEmpty = z.string().check(z.minLength(1));
 
 export const crmOrderRequest = z.strictObject({
-  externalId: z.string().min(1),
+  externalId: nonEmpty,
   eventType: z.enum(['ORDER_CREATED', 'ORDER_UPDATED']),
   stage: z.enum(['NEW', 'WON', 'FULFILLED', 'LOST']),
   amount: decimal,
-  tax: decimal.optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/),
+  tax: z.optional(decimal),
+  currency: z.string().check(z.regex(/^[A-Z]{3}$/)),
   createdAt: isoUtc,
-  updatedAt: isoUtc.optional(),
+  updatedAt: z.optional(isoUtc),
   contact: z.strictObject({
-    externalId: z.string().min(1),
+    externalId: nonEmpty,
     email: z.email(),
-    fullName: z.string().optional(),
-    phone: z.string().optional(),
+    fullName: z.optional(z.string()),
+    phone: z.optional(z.string()),
   }),
   lineItems: z
-    .array(
-      z.strictObject({ sku: z.string().min(1), quantity: z.number().int().positive(), unitPrice: decimal }),
-    )
-    .min(1),
-  notes: z.string().optional(),
-  source: z.strictObject({ eventId: z.string().min(1), receivedAt: isoUtc }),
+    .array(z.strictObject({ sku: nonEmpty, quantity: z.int().check(z.positive()), unitPrice: decimal }))
+    .check(z.minLength(1)),
+  notes: z.optional(z.string()),
+  source: z.strictObject({ eventId: nonEmpty, receivedAt: isoUtc }),
 });
 
 export type CrmOrder = z.infer<typeof crmOrderRequest>;

@@ -2,31 +2,33 @@
  * What GitHub posts for `X-GitHub-Event: issues` (the fields we map). GitHub's payloads carry many more
  * fields and it adds some without notice, so every object is open (`z.looseObject`): its other keys are
  * not schema drift. GitHub adds actions over time, so `action` is a string and the mapping's enum map
- * decides what an unknown one means (counted as a `new-enum-value`).
+ * decides what an unknown one means (counted as a `new-enum-value`). Zod Mini, as README "Add an
+ * integration" recommends.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
 const isoTime = z.iso.datetime({ offset: true });
-const account = z.looseObject({ login: z.string().min(1), id: z.number().int() });
+const nonEmpty = z.string().check(z.minLength(1));
+const account = z.looseObject({ login: nonEmpty, id: z.int() });
 
 export const githubIssuesEventV1 = z.looseObject({
-  action: z.string().min(1),
+  action: nonEmpty,
   issue: z.looseObject({
-    id: z.number().int(),
-    number: z.number().int().positive(),
+    id: z.int(),
+    number: z.int().check(z.positive()),
     title: z.string(),
-    body: z.string().nullable(),
+    body: z.nullable(z.string()),
     state: z.enum(['open', 'closed']),
-    state_reason: z.string().nullable().optional(),
+    state_reason: z.optional(z.nullable(z.string())),
     html_url: z.url(),
     user: account,
-    assignee: account.nullable(),
+    assignee: z.nullable(account),
     labels: z.array(z.looseObject({ name: z.string() })),
     created_at: isoTime,
     updated_at: isoTime,
-    closed_at: isoTime.nullable(),
+    closed_at: z.nullable(isoTime),
   }),
-  repository: z.looseObject({ full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/, 'owner/name') }),
+  repository: z.looseObject({ full_name: z.string().check(z.regex(/^[^/\s]+\/[^/\s]+$/, 'owner/name')) }),
   sender: account,
 });
 

@@ -1,10 +1,11 @@
 /** What the ticketing API's `POST /v2/tickets` accepts: Unix-second times, no explicit nulls. */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 
-const unixSeconds = z.number().int().nonnegative();
+const unixSeconds = z.int().check(z.nonnegative());
+const nonEmpty = z.string().check(z.minLength(1));
 
 export const ticketRequest = z.strictObject({
-  externalRef: z.string().regex(/^[^/\s]+\/[^/\s]+#\d+$/, 'owner/repo#number'),
+  externalRef: z.string().check(z.regex(/^[^/\s]+\/[^/\s]+#\d+$/, 'owner/repo#number')),
   change: z.enum([
     'CREATED',
     'EDITED',
@@ -18,17 +19,17 @@ export const ticketRequest = z.strictObject({
     'OTHER',
   ]),
   status: z.enum(['OPEN', 'RESOLVED']),
-  resolution: z.enum(['DONE', 'WONT_DO', 'DUPLICATE', 'REOPENED', 'OTHER']).optional(),
-  title: z.string().min(1).max(256),
-  description: z.string().optional(),
-  reporter: z.string().min(1),
-  assignee: z.string().min(1).optional(),
-  tags: z.array(z.string().min(1)),
+  resolution: z.optional(z.enum(['DONE', 'WONT_DO', 'DUPLICATE', 'REOPENED', 'OTHER'])),
+  title: z.string().check(z.minLength(1), z.maxLength(256)),
+  description: z.optional(z.string()),
+  reporter: nonEmpty,
+  assignee: z.optional(nonEmpty),
+  tags: z.array(nonEmpty),
   link: z.url(),
   openedAt: unixSeconds,
   updatedAt: unixSeconds,
-  resolvedAt: unixSeconds.optional(),
-  source: z.strictObject({ deliveryId: z.string().min(1), receivedAt: z.iso.datetime() }),
+  resolvedAt: z.optional(unixSeconds),
+  source: z.strictObject({ deliveryId: nonEmpty, receivedAt: z.iso.datetime() }),
 });
 
 export type TicketRequest = z.infer<typeof ticketRequest>;

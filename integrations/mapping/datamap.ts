@@ -2,9 +2,10 @@
  * The data map: a Markdown table per inbound version, one row per target field, generated from the
  * integration's mapping spec (never hand-written, so it cannot drift from the code). Pure.
  */
-import * as z from 'zod';
+import { toJSONSchema } from 'zod/v4/core';
 import type { AnyIntegration } from '../types.js';
 import { describeTable, type FieldRow } from './fields.js';
+import type { AnySchema } from './schema.js';
 import type { MappingVersion } from './spec.js';
 
 type Json = { readonly [key: string]: unknown };
@@ -128,8 +129,8 @@ function lastSegment(path: string): string {
   return path.replace(/\[\]$/, '').split('.').pop() ?? path;
 }
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
-  return z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+function jsonSchema(schema: AnySchema, io: 'input' | 'output'): Json {
+  return toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
 }
 
 /** The type at a data-map path (`a.b[].c`), with whether it or a parent may be null or missing. */

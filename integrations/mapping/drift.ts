@@ -8,10 +8,10 @@
  * path is cut to `DRIFT_LIMITS.maxFieldLength` characters and at most `DRIFT_LIMITS.maxFindings` are
  * reported per webhook, so a partner cannot blow up the number of CloudWatch series.
  */
-import type { z } from 'zod';
 import type { AnyIntegration } from '../types.js';
 import { isRule, type Node } from './fields.js';
 import { readPath } from './paths.js';
+import { type AnySchema, parseWith, type SchemaParse } from './schema.js';
 import type { MappingVersion, VersionSelection } from './spec.js';
 
 /** The `kind` dimension values (the contract's `DRIFT_KINDS`, kept as literals: this module is CDK- and env-free too). */
@@ -29,12 +29,14 @@ export const DRIFT_LIMITS = { maxFindings: 5, maxFieldLength: 64, maxValueLength
 
 /**
  * Every drift finding of one webhook: an unknown version, else the fields its version's schema does not
- * declare and the enum values its schema or field table does not list.
+ * declare and the enum values its schema or field table does not list. `parsed`: a parse of the payload
+ * already made (the ingest function parses once), used when it is by the schema drift reads.
  */
 export function schemaDriftOf(
   integration: AnyIntegration,
   selection: VersionSelection,
   payload: unknown,
+  parsed?: { readonly schema: AnySchema; readonly result: SchemaParse<unknown> },
 ): DriftFinding[] {
   if (!selection.ok) {
     if (selection.reason !== 'unknown-version') return [];
@@ -50,7 +52,11 @@ export function schemaDriftOf(
   if (!schema) return [];
   const findings: DriftFinding[] = [
     ...unknownFieldsOf(schema, payload).map((field) => ({ kind: 'unknown-field' as const, field })),
-    ...newEnumValuesOf(schema, version, payload),
+    ...newEnumValuesOf(
+      parsed?.schema === schema ? parsed.result : parseWith(schema, payload),
+      version,
+      payload,
+    ),
   ];
   const seen = new Set<string>();
   return findings
@@ -67,7 +73,7 @@ export function schemaDriftOf(
  * Paths of `payload` keys that `schema` does not declare. Objects declared open (`z.looseObject`, or
  * any catch-all) are open by design and never report; `z.strictObject` levels report too.
  */
-export function unknownFieldsOf(schema: z.ZodType, payload: unknown, path = ''): string[] {
+export function unknownFieldsOf(schema: AnySchema, payload: unknown, path = ''): string[] {
   const def = defOf(schema);
   switch (def.type) {
     case 'optional':
@@ -103,12 +109,11 @@ export function unknownFieldsOf(schema: z.ZodType, payload: unknown, path = ''):
 
 /** Enum values the version's schema (a failing `z.enum`) or its field table's enum maps do not list. */
 function newEnumValuesOf(
-  schema: z.ZodType,
+  parsed: SchemaParse<unknown>,
   version: MappingVersion<unknown, unknown> | undefined,
   payload: unknown,
 ): DriftFinding[] {
   const found: DriftFinding[] = [];
-  const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code !== 'invalid_value') continue;
@@ -152,16 +157,16 @@ function enumFinding(field: string, value: string): DriftFinding {
 
 interface LooseDef {
   readonly type: string;
-  readonly innerType?: z.ZodType;
-  readonly in?: z.ZodType;
-  readonly element?: z.ZodType;
-  readonly shape?: Readonly<Record<string, z.ZodType>>;
-  readonly catchall?: z.ZodType;
+  readonly innerType?: AnySchema;
+  readonly in?: AnySchema;
+  readonly element?: AnySchema;
+  readonly shape?: Readonly<Record<string, AnySchema>>;
+  readonly catchall?: AnySchema;
 }
 
-/** Zod 4's definition object: `type` names the schema kind (`object`, `array`, `optional`, …). */
-function defOf(schema: z.ZodType): LooseDef {
-  return (schema as unknown as { _zod: { def: LooseDef } })._zod.def;
+/** Zod 4's definition object (classic and mini alike): `type` names the schema kind (`object`, `array`, …). */
+function defOf(schema: AnySchema): LooseDef {
+  return schema._zod.def as unknown as LooseDef;
 }
 
 function valueAt(payload: unknown, path: readonly PropertyKey[]): unknown {

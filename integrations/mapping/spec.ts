@@ -3,11 +3,11 @@
  * with its own field table), and how a webhook names its version. Pure: the ingest function calls
  * `selectVersion`, the transformer `mapAndValidate`, the CLI and the data map read the same object.
  */
-import type { z } from 'zod';
 import type { AnyIntegration, MappingContext, PayloadVersion } from '../types.js';
 import { formatPath, MappingOutputError, MappingVersionError, type PathIssue } from './errors.js';
 import { type Exact, type Fields, fieldsOf, runTable, type Table } from './fields.js';
 import { readPath } from './paths.js';
+import { type AnySchema, parseWith, type SchemaError, type SchemaInput } from './schema.js';
 
 /** Per-record escape hatch: runs after the table, may check (throw) or adjust the mapped body. */
 export interface RecordStep<S, T> {
@@ -19,7 +19,7 @@ export interface RecordStep<S, T> {
 /** One accepted inbound version and its mapping. */
 export interface MappingVersion<S, T> {
   readonly version: string;
-  readonly schema: z.ZodType<S>;
+  readonly schema: AnySchema<S>;
   readonly table: Table<T>;
   readonly record: readonly RecordStep<S, T>[];
 }
@@ -37,7 +37,7 @@ export type VersionSelector = (
 
 export interface MappingSpec<T> {
   /** The target's request schema: every mapped body is validated against it before it is sent. */
-  readonly target: z.ZodType<T>;
+  readonly target: AnySchema<T>;
   readonly selector: VersionSelector;
   // biome-ignore lint/suspicious/noExplicitAny: versions have different payload types
   readonly versions: readonly MappingVersion<any, T>[];
@@ -47,13 +47,13 @@ export interface MappingSpec<T> {
  * Declares one version: `build` receives typed rule builders for the source and must return a table
  * whose shape and types fit `z.input` of the target schema (checked by `tsc`).
  */
-export function defineVersion<S, TS extends z.ZodType, R extends Table<z.input<NoInfer<TS>>>>(options: {
+export function defineVersion<S, TS extends AnySchema, R extends Table<SchemaInput<NoInfer<TS>>>>(options: {
   readonly version: string;
-  readonly schema: z.ZodType<S>;
+  readonly schema: AnySchema<S>;
   readonly target: TS;
-  readonly table: (fields: Fields<S>) => R & Exact<R, z.input<NoInfer<TS>>>;
-  readonly record?: readonly RecordStep<S, z.input<TS>>[];
-}): MappingVersion<S, z.input<TS>> {
+  readonly table: (fields: Fields<S>) => R & Exact<R, SchemaInput<NoInfer<TS>>>;
+  readonly record?: readonly RecordStep<S, SchemaInput<TS>>[];
+}): MappingVersion<S, SchemaInput<TS>> {
   return {
     version: options.version,
     schema: options.schema,
@@ -165,7 +165,7 @@ function mapVersion<T>(
   payload: unknown,
   context: MappingContext,
 ): T {
-  const parsed = version.schema.safeParse(payload);
+  const parsed = parseWith(version.schema, payload);
   if (!parsed.success) {
     throw new MappingVersionError(
       'invalid-payload',
@@ -175,7 +175,7 @@ function mapVersion<T>(
   }
   let mapped = runTable(version.table, parsed.data, context) as T;
   for (const step of version.record) mapped = step.apply(mapped, parsed.data, context);
-  const checked = spec.target.safeParse(mapped);
+  const checked = parseWith(spec.target, mapped);
   if (!checked.success) throw new MappingOutputError(name, issuesOf(checked.error));
   return checked.data;
 }
@@ -190,7 +190,7 @@ function hasVersion<T>(spec: MappingSpec<T>, version: string): boolean {
   return spec.versions.some((v) => v.version === version);
 }
 
-function issuesOf(error: z.ZodError): PathIssue[] {
+function issuesOf(error: SchemaError): PathIssue[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 }
 

@@ -66,7 +66,7 @@ describe('the SDK event stream support left out of the ingest bundle', () => {
 });
 
 describe('the shipped ingest bundle', () => {
-  it('leaves out the SDK event stream code and every zod locale but English', async () => {
+  it('leaves out the SDK event stream code, classic zod and every zod locale but English', async () => {
     // Act
     const built = await buildBundle(
       join(ROOT, 'functions/ingest/handler.ts'),
@@ -83,5 +83,7 @@ describe('the shipped ingest bundle', () => {
       'node_modules/zod/v4/locales/en.js',
     ]);
     expect(inputs.filter((input) => input.includes('submodules/event-streams/'))).toEqual([]);
+    // The sample integrations use zod/mini and our code zod/v4/core: classic zod's classes stay out.
+    expect(inputs.filter((input) => input.includes('zod/v4/classic/'))).toEqual([]);
   });
 });

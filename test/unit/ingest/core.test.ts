@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as classic from 'zod';
 import { decideIngest, type IngestRequest } from '../../../functions/ingest/core.js';
 import {
   signGithub,
@@ -411,6 +412,68 @@ describe('decideIngest version selection and schema drift', () => {
     expect(decision.accepted).toBe(true);
     expect(decision.drift).toHaveLength(5);
     for (const finding of decision.drift ?? []) expect(finding.field.length).toBeLessThanOrEqual(64);
+  });
+});
+
+describe('decideIngest with either kind of Zod 4 schema', () => {
+  // An integration written with classic `zod` (methods) works unchanged: our code reads any `$ZodType`.
+  const classicV1 = classic.object({
+    type: classic.enum(['order.created', 'order.updated']),
+    timestamp: classic.iso.datetime({ offset: true }),
+    data: classic.looseObject({ order_id: classic.string().min(1) }),
+  });
+  const spec = acmeOrders.mappingSpec;
+  if (!spec) throw new Error('acme-orders has a mapping spec');
+  const withClassic = resolveIntegration(
+    {
+      ...acmeOrders,
+      source: { ...acmeOrders.source, schemas: [{ version: 'v1', schema: classicV1 }] },
+      mappingSpec: { ...spec, versions: spec.versions.map((v) => ({ ...v, schema: classicV1 })) },
+    },
+    'local',
+  );
+
+  it('accepts a payload a classic schema validates and reports its unknown fields as drift', () => {
+    const body = JSON.stringify({ ...JSON.parse(sample), coupon: 'WINTER' });
+    const decision = decideIngest(withClassic, signed(body), [SECRET]);
+    expect(decision).toMatchObject({ accepted: true, schemaVersion: 'v1' });
+    expect(decision.drift).toEqual([{ kind: 'unknown-field', field: 'coupon' }]);
+  });
+
+  it('parses a payload once: schema drift reads the parse the version check made', () => {
+    // Prepare: a schema that counts its runs
+    let parses = 0;
+    const counted = classicV1.refine(() => {
+      parses += 1;
+      return true;
+    });
+    const counting = resolveIntegration(
+      {
+        ...acmeOrders,
+        source: { ...acmeOrders.source, schemas: [{ version: 'v1', schema: counted }] },
+        mappingSpec: { ...spec, versions: spec.versions.map((v) => ({ ...v, schema: counted })) },
+      },
+      'local',
+    );
+    // Act
+    const decision = decideIngest(counting, signed(sample), [SECRET]);
+    // Assess
+    expect(decision.accepted).toBe(true);
+    expect(parses).toBe(1);
+  });
+
+  it('rejects what a classic schema refuses, with its paths and messages', () => {
+    const payload = JSON.parse(sample);
+    payload.data.order_id = '';
+    const decision = decideIngest(withClassic, signed(JSON.stringify(payload)), [SECRET]);
+    expect(decision).toMatchObject({
+      accepted: false,
+      status: 400,
+      reason: 'schema-mismatch',
+      response: {
+        issues: [{ path: 'data.order_id', message: 'Too small: expected string to have >=1 characters' }],
+      },
+    });
   });
 });
 

@@ -97,4 +97,16 @@ describe('acme-orders mapping failures', () => {
     expect(error).toBeInstanceOf(MappingError);
     expect(error).toMatchObject({ code: 'invalid-payload', issues: [{ path: 'data.total_cents' }] });
   });
+
+  // No classic `zod` is imported by this file: Zod Mini alone would say "Invalid input" for everything.
+  it('explains a refused payload in English (Zod Mini loads no locale of its own)', () => {
+    const payload = read('order-created.in.json');
+    delete payload.data.customer.email;
+    const error = catchError(() => mapAndValidate(acmeOrders, payload, context));
+    expect(error).toMatchObject({
+      issues: [
+        { path: 'data.customer.email', message: 'Invalid input: expected string, received undefined' },
+      ],
+    });
+  });
 });
