@@ -157,7 +157,7 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
     },
     delivery: {
       batchSize,
-      maxBatchingWindowSeconds: delivery.maxBatchingWindowSeconds ?? 0,
+      maxBatchingWindowSeconds: delivery.maxBatchingWindowSeconds ?? 1,
       maxConcurrency: delivery.maxConcurrency ?? concurrencyForRate(rateLimitPerSecond, batchSize),
       maxReceiveCount: delivery.maxReceiveCount ?? 5,
       functionTimeoutSeconds,
