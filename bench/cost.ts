@@ -12,7 +12,7 @@
  * `--target-latency-ms` adds what a real target's answer time adds to each transformer invocation's
  * billed duration (the sample target answers on loopback in ~1 ms; a batch's records are delivered
  * in parallel, so a batch waits about one answer longer). `--batching-window` measures the event
- * source's MaximumBatchingWindowInSeconds instead of the default (0). Writes bench/results/cost.json
+ * source's MaximumBatchingWindowInSeconds instead of the default (1 s; 0 measures no window). Writes bench/results/cost.json
  * (cost-batching-window-<S>s.json with the flag).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

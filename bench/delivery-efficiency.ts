@@ -211,6 +211,8 @@ try {
       settings: settings && {
         maxConcurrency: view.eventSource?.maxConcurrency,
         batchSize: view.eventSource?.batchSize,
+        // Runs before the 1 s default were measured with no batching window (0)
+        maxBatchingWindowSeconds: view.eventSource?.maxBatchingWindowSeconds,
         timeoutSeconds: settings.timeoutSeconds,
         maxAttemptsPerReceive: settings.maxAttemptsPerReceive,
         redelivery: settings.redelivery,

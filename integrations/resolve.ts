@@ -159,7 +159,7 @@ export function resolveIntegration(definition: AnyIntegration, stage: string): R
     },
     delivery: {
       batchSize,
-      maxBatchingWindowSeconds: delivery.maxBatchingWindowSeconds ?? 0,
+      maxBatchingWindowSeconds: delivery.maxBatchingWindowSeconds ?? 1,
       maxConcurrency:
         delivery.maxConcurrency ?? concurrencyForRate(rateLimitPerSecond, batchSize, functionTimeoutSeconds),
       maxReceiveCount: delivery.maxReceiveCount ?? 5,

@@ -150,7 +150,13 @@ export interface TargetConfig {
 export interface DeliveryConfig {
   /** Records per transformer invocation. @default 10 */
   readonly batchSize?: number;
-  /** @default 0 */
+  /**
+   * Event source mapping MaximumBatchingWindowInSeconds (0–300): how long Lambda gathers records
+   * before invoking. A second fills batches at partial load, so there are fewer invocations, receives
+   * and deletes per webhook (README "Cost"); 0 invokes with whatever one receive returned.
+   * AWS: at very low traffic a batch may wait up to 20 s even with a shorter window.
+   * @default 1
+   */
   readonly maxBatchingWindowSeconds?: number;
   /** Event source mapping MaximumConcurrency (2–1000). @default - derived from the target rate limit, at least 2 */
   readonly maxConcurrency?: number;

@@ -272,7 +272,7 @@ export function levers(
     {
       setting: 'systemLogLevel WARN on both functions (Lambda logging config)',
       savesPerMillion: (measured.platformLogBytesPerEvent / 1024 ** 3) * prices.logsPerGb * MILLION,
-      how: 'drops the INFO platform records (start, runtimeDone, report: about 850 B per invocation, one invocation per webhook in ingest); on-call then reads duration, memory and cold starts from Lambda’s metrics, not REPORT lines',
+      how: 'drops the INFO platform records (start, runtimeDone, report: about 850 B per invocation, one invocation per webhook in ingest). Not the default: Lambda’s metrics keep Duration and Errors, but memory used and init duration (cold starts) are only in the report record (or in Lambda Insights, billed), and the memory defaults and on-call’s request-id join of a WARN line to its invocation read them',
       basis: 'exact' as const,
     },
     ...memoryLever('transformer', 256),

@@ -119,9 +119,10 @@ describe('HookyardStack (dev, acme-orders)', () => {
     });
   });
 
-  it('maps the queue to the transformer with partial batch failures and bounded concurrency', () => {
+  it('maps the queue to the transformer with partial batch failures, bounded concurrency and a 1 s batching window', () => {
     built.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 15 },
       EventSourceArn: { 'Fn::GetAtt': ['AcmeOrdersQueueF7A27845', 'Arn'] },

@@ -353,10 +353,18 @@ describe('the local sandbox', () => {
   });
 
   it('moves a message to the DLQ after maxReceiveCount receives while the target is down, keeps its reason, alarms, and keeps it across a restart', async () => {
-    // Prepare: no redelivery delay, so five receives take seconds, not minutes
+    // Prepare: no redelivery delay, so five receives take seconds, not minutes. The circuit (tested
+    // on its own below) must not open first: its failures are counted per execution environment, so
+    // with the threshold at maxReceiveCount it opens on the last receive whenever all five land in one
+    // warm environment (they do once a batching window spaces the receives out), the failed record
+    // waits out the open period and reaches the DLQ a minute later.
     const options = {
       adjust: adjustTransformer({
-        delivery: (s) => ({ ...s, redelivery: { ...s.redelivery, baseSeconds: 0 } }),
+        delivery: (s) => ({
+          ...s,
+          redelivery: { ...s.redelivery, baseSeconds: 0 },
+          circuit: { ...s.circuit, failureThreshold: s.maxReceiveCount + 1 },
+        }),
       }),
     };
     const first = await start('down', options);
@@ -374,6 +382,7 @@ describe('the local sandbox', () => {
       'runbook: docs/runbooks/dlq-not-empty.md',
     );
     expect(deliveredKeys(first.sandbox)).not.toContain('evt_down');
+    expect(first.lines.filter((l) => l.includes('circuit opened'))).toEqual([]);
     const failures = new FailureLog(
       new DynamoDBClient(first.sandbox.awsClientConfig(first.sandbox.dynamoEndpoint)),
       first.sandbox.plan.tables[0]?.name ?? '',

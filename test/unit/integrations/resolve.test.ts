@@ -21,6 +21,8 @@ describe('resolveIntegration', () => {
       retentionDays: 4,
       dlqRetentionDays: 14,
       maxConcurrency: 15,
+      // A second's wait fills batches at partial load: fewer invocations, receives and deletes (bench:cost)
+      maxBatchingWindowSeconds: 1,
     });
     expect(r.toleranceSeconds).toBe(300);
     expect(r.maxBodyBytes).toBe(262144);
