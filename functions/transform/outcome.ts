@@ -137,34 +137,12 @@ function decideFailure(
     // Another receive is delivering this event: a twin (another message, same key) or this very
     // message handed out twice by SQS — nothing here tells which, so deleting it could delete the
     // one in flight. Come back once that delivery has ended (completed: a duplicate; failed: ours).
-    const afterSeconds = inProgressWaitSeconds(error, now);
-    if (receives < maxReceiveCount)
-      return {
-        action: 'retry',
-        afterSeconds,
-        error,
-        recordFailure: false,
-        logAs: 'twinDeferred',
-        metrics: ['twinsDeferred'],
-      };
-    // One more failed receive would move it to the DLQ with no reason: keep a delayed copy instead.
-    return { action: 'requeue', afterSeconds, logAs: 'twinRequeued', metrics: ['twinsRequeued'] };
+    return handBack('twin', error, inProgressWaitSeconds(error, now), receives, maxReceiveCount);
   }
   // Never sent: the other consumers had booked the rate past this invocation. Back when a slot may be
   // free; on the last allowed receive as a delayed copy, so a busy rate never dead-letters an event.
-  if (error instanceof NoSlotReleaseError) {
-    const afterSeconds = error.retryInSeconds;
-    if (receives < maxReceiveCount)
-      return {
-        action: 'retry',
-        afterSeconds,
-        error,
-        recordFailure: false,
-        logAs: 'rateSlotDeferred',
-        metrics: ['releasedForRate'],
-      };
-    return { action: 'requeue', afterSeconds, logAs: 'rateSlotRequeued', metrics: ['releasedForRate'] };
-  }
+  if (error instanceof NoSlotReleaseError)
+    return handBack('rateSlot', error, error.retryInSeconds, receives, maxReceiveCount);
   // Released rather than waited on (batch-pace.ts): back soon, as the target asked, jittered.
   if (error instanceof ReleasedToQueueError && circuitOpenUntil === undefined)
     return {
@@ -179,6 +157,37 @@ function decideFailure(
       ? secondsUntil(circuitOpenUntil, now)
       : visibilityTimeoutForReceive(receives, redelivery);
   return { action: 'retry', afterSeconds, error, recordFailure: true, metrics: ['deliveryFailures'] };
+}
+
+/** The log line and metric of each way a record is handed back without a failure of its own. */
+const HANDED_BACK = {
+  twin: {
+    deferred: { logAs: 'twinDeferred', metric: 'twinsDeferred' },
+    requeued: { logAs: 'twinRequeued', metric: 'twinsRequeued' },
+  },
+  rateSlot: {
+    deferred: { logAs: 'rateSlotDeferred', metric: 'releasedForRate' },
+    requeued: { logAs: 'rateSlotRequeued', metric: 'releasedForRate' },
+  },
+} as const satisfies Record<string, Record<string, { logAs: HandedBack; metric: MetricKey }>>;
+
+/**
+ * Back after `afterSeconds` without recording a failure while receives are left; on the last one a
+ * delayed copy instead, as one more failed receive would move it to the DLQ with no reason.
+ */
+function handBack(
+  why: keyof typeof HANDED_BACK,
+  error: unknown,
+  afterSeconds: number,
+  receives: number,
+  maxReceiveCount: number,
+): Outcome {
+  if (receives < maxReceiveCount) {
+    const { logAs, metric } = HANDED_BACK[why].deferred;
+    return { action: 'retry', afterSeconds, error, recordFailure: false, logAs, metrics: [metric] };
+  }
+  const { logAs, metric } = HANDED_BACK[why].requeued;
+  return { action: 'requeue', afterSeconds, logAs, metrics: [metric] };
 }
 
 /** Seconds until the in-progress record expires (its holder's deadline), plus a second, within SQS's bounds. */

@@ -377,23 +377,13 @@ describe('deliver', () => {
 
   it('releases a record whose retry after a 503 finds no slot as a failure of the event, not as a slot wait', async () => {
     // Prepare (review 4a): 1 req/s; while the target answers 503, another consumer books 10 s of slots
-    const clock = fakeClock();
     const book = new MemorySlotBook();
-    const target = scriptedFetch(() => {
+    const bookedByAnother = (): Response => {
       void book.book(10, slotSpacingMs(1), clock.now());
       return respond(503);
-    });
-    const deadline = clock.now() + 10_000;
-    const { authenticator } = fakeAuthenticator();
-    const deps: DeliveryDeps = {
-      fetch: target.fetch,
-      now: clock.now,
-      sleep: clock.sleep,
-      random: () => 0.5,
-      remainingTimeMs: () => deadline - clock.now(),
-      authenticator,
-      rateLimiter: new SharedRateSchedule({ ratePerSecond: 1, book, now: clock.now, sleep: clock.sleep }),
     };
+    const { deps, target, clock } = setup([bookedByAnother], { budgetMs: 10_000 });
+    deps.rateLimiter = new SharedRateSchedule({ ratePerSecond: 1, book, now: clock.now, sleep: clock.sleep });
 
     // Act
     const error = await failure(
