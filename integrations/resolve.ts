@@ -320,9 +320,10 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `delivery.batchSize ${r.delivery.batchSize} must be 1-10 (up to 10000 with a batching window)`,
   (r) =>
+    Number.isInteger(r.delivery.maxBatchingWindowSeconds) &&
     between(r.delivery.maxBatchingWindowSeconds, 0, 300)
       ? undefined
-      : `delivery.maxBatchingWindowSeconds ${r.delivery.maxBatchingWindowSeconds} must be 0-300`,
+      : `delivery.maxBatchingWindowSeconds ${r.delivery.maxBatchingWindowSeconds} must be a whole number of seconds, 0-300`,
   (r) =>
     between(r.delivery.maxConcurrency, 2, 1000)
       ? undefined

@@ -135,10 +135,8 @@ export class PartnerIntegration extends Construct {
     // The event source mapping grants receive/delete/change-visibility on the source queue.
     this.eventSource = new SqsEventSource(this.queue.queue, {
       batchSize: i.delivery.batchSize,
-      maxBatchingWindow:
-        i.delivery.maxBatchingWindowSeconds > 0
-          ? Duration.seconds(i.delivery.maxBatchingWindowSeconds)
-          : undefined,
+      // Written even when 0: a stack deployed with a window must get it set back, not just left out.
+      maxBatchingWindow: Duration.seconds(i.delivery.maxBatchingWindowSeconds),
       reportBatchItemFailures: true,
       maxConcurrency: i.delivery.maxConcurrency,
     });

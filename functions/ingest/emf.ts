@@ -34,7 +34,8 @@ export interface EmfSettings {
 }
 
 const TRUE = new Set(['1', 'y', 'yes', 't', 'true', 'on']);
-const flag = (value: string | undefined) => value !== undefined && TRUE.has(value.toLowerCase());
+/** As Powertools reads its switches (trimmed, any case); a value it would refuse counts as off here. */
+const flag = (value: string | undefined) => value !== undefined && TRUE.has(value.trim().toLowerCase());
 
 export function emfSettingsOf(
   integration: string,

@@ -21,6 +21,12 @@ export const ATTR = {
   httpStatus: 'http-status',
   /** The rest of the failure, as JSON (`FailureHistory`): SQS allows 10 attributes per message. */
   failure: 'failure',
+  /**
+   * Set on a delayed copy the transformer queued on a message's last receive (a twin, or no delivery
+   * slot in time): the copy starts at receive 1, yet its event has a failure record to clear once
+   * delivered. At most 10 attributes: the envelope (5), a redriven message's failure (4) and this.
+   */
+  requeuedAt: 'requeued-at',
 } as const;
 
 export interface EventEnvelope {
@@ -52,6 +58,16 @@ export function attributesOfRecord(record: SQSRecord): Record<string, MessageAtt
       { DataType: a.dataType, StringValue: a.stringValue },
     ]),
   );
+}
+
+/** A delayed copy of a received record: its attributes, marked as requeued at `at`. */
+export function requeuedCopyAttributes(record: SQSRecord, at: Date): Record<string, MessageAttributeValue> {
+  return { ...attributesOfRecord(record), [ATTR.requeuedAt]: text(at.toISOString()) };
+}
+
+/** The record is a delayed copy the transformer queued (`requeuedCopyAttributes`). */
+export function isRequeuedCopy(record: SQSRecord): boolean {
+  return record.messageAttributes[ATTR.requeuedAt] !== undefined;
 }
 
 /** The envelope of a received record, or the name of the first attribute that is missing. */

@@ -11,7 +11,13 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { CircuitStore } from '../shared/circuit.js';
 import { MILESTONES, tableKeys } from '../shared/contract.js';
 import type { PermanentDeliveryError } from '../shared/errors.js';
-import { ATTR, attributesOfRecord, carriesFailureAttributes, failureAttributes } from '../shared/message.js';
+import {
+  ATTR,
+  carriesFailureAttributes,
+  failureAttributes,
+  isRequeuedCopy,
+  requeuedCopyAttributes,
+} from '../shared/message.js';
 import { countMetric, logger } from '../shared/powertools.js';
 import { credentials, currentSecret, forgetSecret } from '../shared/secrets.js';
 import { signStandardWebhook } from '../shared/signatures/index.js';
@@ -195,9 +201,12 @@ export function createTransformer(
         if (outcome.unrecorded)
           logger.error('event delivered, but its idempotency record could not be completed', { eventId });
         else logger.info(ACKNOWLEDGED[outcome.as], { eventId, receives });
-        // Only a message that failed before (a later receive) or came out of the DLQ can have a
-        // failure record or a DLQ mark to clear: a first receive costs no extra write.
-        if (outcome.as === 'delivered' && (receives > 1 || carriesFailureAttributes(record)))
+        // Only a message that failed before (a later receive, a requeued copy) or came out of the DLQ
+        // can have a failure record or a DLQ mark to clear: a first receive costs no extra write.
+        if (
+          outcome.as === 'delivered' &&
+          (receives > 1 || carriesFailureAttributes(record) || isRequeuedCopy(record))
+        )
           await failureLog.clear(integration.name, eventId).catch(() => undefined);
         return;
       case 'dead-letter': {
@@ -222,7 +231,7 @@ export function createTransformer(
           new SendMessageCommand({
             QueueUrl: env.queueUrl,
             MessageBody: record.body,
-            MessageAttributes: attributesOfRecord(record),
+            MessageAttributes: requeuedCopyAttributes(record, new Date()),
             DelaySeconds: outcome.afterSeconds,
           }),
         );

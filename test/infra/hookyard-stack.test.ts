@@ -129,6 +129,11 @@ describe('HookyardStack (dev, acme-orders)', () => {
     });
   });
 
+  it('writes a batching window of 0 when asked for none, so a stack deployed with 1 s gets it set back', () => {
+    const { template } = buildStack('dev', [{ ...acmeOrders, delivery: { maxBatchingWindowSeconds: 0 } }]);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 0 });
+  });
+
   it('keeps idempotency records on an on-demand table with TTL and point-in-time recovery', () => {
     built.template.hasResourceProperties('AWS::DynamoDB::Table', {
       BillingMode: 'PAY_PER_REQUEST',

@@ -539,8 +539,11 @@ describe('a record the shared rate has no room for (issue 11: a busy rate never 
     const [copy] = (await receive(queueUrl, 1)).map(toRecord);
     expect(eventIdOf(copy as SQSRecord)).toBe(eventId);
     expect(Number(copy?.attributes.ApproximateReceiveCount)).toBe(1);
+    expect(copy?.messageAttributes['requeued-at']?.stringValue).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect((await invoke(transform, [copy as SQSRecord])).failed).toEqual([]);
     expect(uniqueKeys(target)).toEqual(new Set([eventId]));
     expect(target.stats().duplicates).toBe(0);
+    // …and its delivery clears the reason the requeue left (review 4b)
+    expect(await failureLog.read(INTEGRATION, eventId)).toBeUndefined();
   });
 });

@@ -57,6 +57,9 @@ describe('emfSettingsOf', () => {
       emfSettingsOf('a', { POWERTOOLS_DEV: 'true', POWERTOOLS_METRICS_DISABLED: 'false' }).disabled,
     ).toBe(false);
     expect(emfSettingsOf('a', { POWERTOOLS_METRICS_DISABLED: '1' }).disabled).toBe(true);
+    // Powertools trims its switches (review 4b)
+    expect(emfSettingsOf('a', { POWERTOOLS_METRICS_DISABLED: ' TRUE ' }).disabled).toBe(true);
+    expect(emfSettingsOf('a', { POWERTOOLS_DEV: ' true' }).disabled).toBe(true);
   });
 
   it('takes the service name from POWERTOOLS_SERVICE_NAME, else the contract', () => {

@@ -98,6 +98,12 @@ describe('validateIntegrations', () => {
       "integration 'acme-orders': delivery.maxConcurrency 50 x delivery.batchSize 10 = 500 records can wait for delivery slots at once, but at 50 req/s only 147 slots come within the 3 s",
     ],
     [
+      // CDK would refuse it at synth without naming the integration
+      'the batching window is not a whole number of seconds',
+      withChanges({ delivery: { maxBatchingWindowSeconds: 0.5 } }),
+      "integration 'acme-orders': delivery.maxBatchingWindowSeconds 0.5 must be a whole number of seconds, 0-300",
+    ],
+    [
       'the DLQ retention is not longer than the source retention',
       withChanges({ delivery: { retentionDays: 7, dlqRetentionDays: 7 } }),
       "integration 'acme-orders': delivery.dlqRetentionDays 7 must be longer than the source retention 7 and at most 14",
