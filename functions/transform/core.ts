@@ -9,6 +9,7 @@ import {
   MappingVersionError,
   type PathIssue,
 } from '../../integrations/mapping/errors.js';
+import { parseWith } from '../../integrations/mapping/schema.js';
 import { mapAndValidate } from '../../integrations/mapping/spec.js';
 import type { ResolvedIntegration } from '../../integrations/resolve.js';
 import { MappingError } from '../../integrations/types.js';
@@ -75,7 +76,7 @@ function parseLegacy(integration: ResolvedIntegration, schemaVersion: string, pa
   const version = integration.definition.source.schemas.find((v) => v.version === schemaVersion);
   if (!version)
     throw new MappingVersionError('unknown-version', `version '${schemaVersion}' is not declared`);
-  const parsed = version.schema.safeParse(payload);
+  const parsed = parseWith(version.schema, payload);
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0];
   throw new MappingVersionError('invalid-payload', `payload fails schema ${schemaVersion}`, [
