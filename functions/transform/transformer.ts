@@ -202,10 +202,12 @@ export function createTransformer(
           logger.error('event delivered, but its idempotency record could not be completed', { eventId });
         else logger.info(ACKNOWLEDGED[outcome.as], { eventId, receives });
         // Only a message that failed before (a later receive, a requeued copy) or came out of the DLQ
-        // can have a failure record or a DLQ mark to clear: a first receive costs no extra write.
+        // can have a failure record or a DLQ mark to clear: a first receive costs no extra write. A
+        // requeued twin's copy is a duplicate of the delivery that ended its wait: its reason goes too.
         if (
-          outcome.as === 'delivered' &&
-          (receives > 1 || carriesFailureAttributes(record) || isRequeuedCopy(record))
+          (outcome.as === 'delivered' &&
+            (receives > 1 || carriesFailureAttributes(record) || isRequeuedCopy(record))) ||
+          (outcome.as === 'duplicate' && isRequeuedCopy(record))
         )
           await failureLog.clear(integration.name, eventId).catch(() => undefined);
         return;

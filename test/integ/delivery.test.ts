@@ -128,13 +128,24 @@ async function receive(url: string, count: number, visibilityTimeout?: number): 
  */
 async function enqueue(prefix: string, count: number, visibilityTimeout?: number): Promise<SQSRecord[]> {
   const eventIds = Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`);
-  for (const [c, ids] of chunks(eventIds, 10).entries()) {
+  return enqueueMessages(
+    eventIds.map((eventId, i) => ({ eventId, body: fixtures[i % fixtures.length] as string })),
+    visibilityTimeout,
+  );
+}
+
+/** Queue one message per entry (the same event id twice: a partner's re-send), then receive them all. */
+async function enqueueMessages(
+  messages: readonly { eventId: string; body: string }[],
+  visibilityTimeout?: number,
+): Promise<SQSRecord[]> {
+  for (const part of chunks(messages, 10)) {
     const out = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
-        Entries: ids.map((eventId, i) => ({
+        Entries: part.map(({ eventId, body }, i) => ({
           Id: String(i),
-          MessageBody: fixtures[(c * 10 + i) % fixtures.length],
+          MessageBody: body,
           MessageAttributes: envelopeAttributes({
             integration: INTEGRATION,
             eventId,
@@ -146,7 +157,7 @@ async function enqueue(prefix: string, count: number, visibilityTimeout?: number
     );
     expect(out.Failed ?? []).toEqual([]);
   }
-  return (await receive(queueUrl, count, visibilityTimeout)).map(toRecord).sort(byEventId);
+  return (await receive(queueUrl, messages.length, visibilityTimeout)).map(toRecord).sort(byEventId);
 }
 
 /** One invocation; then, as the event source does, delete every record not reported failed. */
@@ -546,4 +557,39 @@ describe('a record the shared rate has no room for (issue 11: a busy rate never 
     // …and its delivery clears the reason the requeue left (review 4b)
     expect(await failureLog.read(INTEGRATION, eventId)).toBeUndefined();
   });
+});
+
+describe('a twin on its last receive while its event is being delivered', () => {
+  it('is queued again as a delayed copy with its reason, and the reason goes once the copy finds the event delivered', async () => {
+    // Prepare: a partner's re-send (same id, same body); the first message is slow to deliver, the
+    // re-sent one is on its last allowed receive
+    const { target, transform } = await targetWithFreshTransformer({ rateLimitPerSecond: 2 * LIMITER_RATE });
+    const eventId = 'evt-twin';
+    const body = fixtures[0] as string;
+    let [first, twin] = await enqueueMessages([
+      { eventId, body },
+      { eventId, body },
+    ]);
+    for (let receives = 1; receives < MAX_RECEIVE_COUNT; receives++)
+      [twin] = await redeliver([twin as SQSRecord]);
+    expect(Number(twin?.attributes.ApproximateReceiveCount)).toBe(MAX_RECEIVE_COUNT);
+    target.setFaults({ latencyMs: 2000 });
+
+    // Act: the twin arrives while the first is in flight
+    const delivering = invoke(transform, [first as SQSRecord], lambdaContext('acme-orders-transformer'));
+    await sleep(500);
+    const { failed } = await invoke(transform, [twin as SQSRecord]);
+    await delivering;
+    target.setFaults({ latencyMs: 0 });
+
+    // Assess: the twin is handled by a delayed copy whose reason is on record, never the DLQ…
+    expect(failed).toEqual([]);
+    expect((await failureLog.read(INTEGRATION, eventId))?.reason).toBe(MILESTONES.twinRequeued);
+    // …and the copy, back after the in-progress wait (here about 30 s), is a duplicate that clears the reason
+    const [copy] = (await receiveMessages(sqs, queueUrl, 1, { polls: 40 })).map(toRecord);
+    expect(copy?.messageAttributes['requeued-at']).toBeDefined();
+    expect((await invoke(transform, [copy as SQSRecord])).failed).toEqual([]);
+    expect(await failureLog.read(INTEGRATION, eventId)).toBeUndefined();
+    expect(target.stats()).toMatchObject({ delivered: 1, duplicates: 0 });
+  }, 60_000);
 });
