@@ -11,6 +11,7 @@ import type { MetricKey, MILESTONES } from '../shared/contract.js';
 import { PermanentDeliveryError, TransientDeliveryError } from '../shared/errors.js';
 import {
   type RedeliveryBackoff,
+  SQS_MAX_DELAY_SECONDS,
   SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
   visibilityTimeoutForReceive,
 } from './delivery/backoff.js';
@@ -196,9 +197,6 @@ function inProgressWaitSeconds(error: IdempotencyAlreadyInProgressError, now: nu
   const seconds = expiresAt ? Math.ceil((expiresAt - now) / 1000) + 1 : IN_PROGRESS_FALLBACK_SECONDS;
   return Math.min(SQS_MAX_DELAY_SECONDS, Math.max(1, seconds));
 }
-
-/** SendMessage's largest DelaySeconds (also well under the largest visibility timeout). */
-const SQS_MAX_DELAY_SECONDS = 900;
 
 /** What the record's result tells the shared circuit: the target answered, failed, or nothing. */
 export function targetSignal(happened: Happened): 'answered' | 'failed' | undefined {

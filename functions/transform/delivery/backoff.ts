@@ -32,6 +32,12 @@ export function fullJitterDelayMs(
 /** Largest visibility timeout SQS accepts: 12 hours. */
 export const SQS_MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
 
+/**
+ * SendMessage's largest DelaySeconds (also well under the largest visibility timeout): the bound of a
+ * wait that may end as a delayed copy of the record.
+ */
+export const SQS_MAX_DELAY_SECONDS = 900;
+
 export interface RedeliveryBackoff {
   /** Visibility after the first failed receive. */
   readonly baseSeconds: number;

@@ -11,7 +11,7 @@
  */
 import { ConfigurationError, PermanentDeliveryError, TransientDeliveryError } from '../../shared/errors.js';
 import { MIN_ATTEMPT_MS } from '../time-budget.js';
-import { fullJitterDelayMs, type JitterBackoff } from './backoff.js';
+import { fullJitterDelayMs, type JitterBackoff, SQS_MAX_DELAY_SECONDS } from './backoff.js';
 import { classifyStatus, isTransientRequestError } from './classify.js';
 import { TokenRequestError } from './oauth2.js';
 import { NoSlotInTimeError } from './rate-schedule.js';
@@ -171,8 +171,12 @@ export async function deliver(
     if (result.kind === 'delivered') return { status: result.status, attempts };
     if (result.kind === 'no-time-left') throw giveUp(noTimeLeft);
     if (result.kind === 'no-slot') {
-      // Nothing was sent and the target is not to blame: back to the queue until the rate has room.
-      const retryInSeconds = Math.min(900, Math.max(1, Math.ceil((result.retryAt - deps.now()) / 1000)));
+      // Nothing was sent and the target is not to blame: back to the queue until the rate has room
+      // (on a last receive as a delayed copy, hence SendMessage's bound).
+      const retryInSeconds = Math.min(
+        SQS_MAX_DELAY_SECONDS,
+        Math.max(1, Math.ceil((result.retryAt - deps.now()) / 1000)),
+      );
       const released = `${result.reason}; released to the queue (back in ${retryInSeconds} s)`;
       // After a failed attempt in this call the event has a failure to record and count: a plain release.
       if (last)
