@@ -47,6 +47,16 @@ const ACKNOWLEDGED = {
 } as const;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Can an acknowledged record's event have a failure record (or DLQ mark) to clear? Only a message that
+ * failed before (a later receive, a requeued copy) or came out of the DLQ: a first receive costs no
+ * extra write. A requeued twin's copy acknowledged as a duplicate clears the reason its requeue left.
+ */
+function mayLeaveFailureRecord(as: 'delivered' | 'duplicate', record: SQSRecord, receives: number): boolean {
+  if (as === 'duplicate') return isRequeuedCopy(record);
+  return receives > 1 || carriesFailureAttributes(record) || isRequeuedCopy(record);
+}
+
 export function createTransformer(
   { env, integration, auth }: TransformerConfig,
   clients: TransformerClients,
@@ -201,14 +211,7 @@ export function createTransformer(
         if (outcome.unrecorded)
           logger.error('event delivered, but its idempotency record could not be completed', { eventId });
         else logger.info(ACKNOWLEDGED[outcome.as], { eventId, receives });
-        // Only a message that failed before (a later receive, a requeued copy) or came out of the DLQ
-        // can have a failure record or a DLQ mark to clear: a first receive costs no extra write. A
-        // requeued twin's copy is a duplicate of the delivery that ended its wait: its reason goes too.
-        if (
-          (outcome.as === 'delivered' &&
-            (receives > 1 || carriesFailureAttributes(record) || isRequeuedCopy(record))) ||
-          (outcome.as === 'duplicate' && isRequeuedCopy(record))
-        )
+        if (mayLeaveFailureRecord(outcome.as, record, receives))
           await failureLog.clear(integration.name, eventId).catch(() => undefined);
         return;
       case 'dead-letter': {
@@ -220,14 +223,7 @@ export function createTransformer(
       case 'requeue':
         // Should this invocation be lost once the copy is sent, SQS moves the original to the DLQ at its
         // next receive: its reason must already be where `dlq show` looks. (Only on a last receive.)
-        await failureLog
-          .record(
-            integration.name,
-            eventId,
-            { errorClass: 'transient', reason: MILESTONES[outcome.logAs], attempts: 0 },
-            new Date(),
-          )
-          .catch(() => undefined);
+        await recordNotAttempted(eventId, MILESTONES[outcome.logAs]);
         // The copy is confirmed before this record counts as handled (and is deleted).
         await clients.sqs.send(
           new SendMessageCommand({
@@ -368,7 +364,17 @@ export function createTransformer(
     const receives = Number(record.attributes.ApproximateReceiveCount ?? '1');
     const eventId = record.messageAttributes[ATTR.eventId]?.stringValue;
     if (!eventId || receives < delivery.maxReceiveCount - 1) return;
-    const reason = 'circuit-open: held back while the target kept failing (not attempted on this receive)';
+    await recordNotAttempted(
+      eventId,
+      'circuit-open: held back while the target kept failing (not attempted on this receive)',
+    );
+  }
+
+  /**
+   * Why a record that was not attempted on this receive may still reach the DLQ (SQS's move), where
+   * `dlq show` looks. Best effort: without it the DLQ entry only lacks its reason.
+   */
+  async function recordNotAttempted(eventId: string, reason: string) {
     await failureLog
       .record(integration.name, eventId, { errorClass: 'transient', reason, attempts: 0 }, new Date())
       .catch(() => undefined);
