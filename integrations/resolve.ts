@@ -4,7 +4,7 @@
  * disagree about a default.
  */
 import { consumersServedInTime, slotsWithin } from '../functions/transform/delivery/rate-schedule.js';
-import { slotWaitBudgetMs } from '../functions/transform/time-budget.js';
+import { MIN_ATTEMPT_MS, SAVE_RESERVE_MS, slotWaitBudgetMs } from '../functions/transform/time-budget.js';
 import type {
   AnyIntegration,
   EventIdSource,
@@ -291,10 +291,10 @@ const RULES: readonly Rule[] = [
       ? undefined
       : `target.timeoutSeconds ${r.target.timeoutSeconds} must be below the function timeout ${r.delivery.functionTimeoutSeconds}`,
   (r) =>
-    // The transformer keeps 3 s back to save each result, and starts no request with under 1 s left.
+    // The transformer keeps SAVE_RESERVE_MS back to save each result, and starts no request with under MIN_ATTEMPT_MS left.
     between(r.delivery.functionTimeoutSeconds, 5, 900)
       ? undefined
-      : `delivery.functionTimeoutSeconds ${r.delivery.functionTimeoutSeconds} must be 5-900 (3 s of it are kept for saving results)`,
+      : `delivery.functionTimeoutSeconds ${r.delivery.functionTimeoutSeconds} must be 5-900 (${SAVE_RESERVE_MS / 1000} s of it are kept for saving results)`,
   (r) =>
     r.delivery.visibilityTimeoutSeconds >= 6 * r.delivery.functionTimeoutSeconds
       ? undefined
@@ -337,7 +337,7 @@ const RULES: readonly Rule[] = [
     const waitMs = slotWaitBudgetMs(functionTimeoutSeconds);
     const slots = slotsWithin(rate, waitMs);
     if (maxConcurrency * batchSize <= slots) return undefined;
-    return `delivery.maxConcurrency ${maxConcurrency} x delivery.batchSize ${batchSize} = ${maxConcurrency * batchSize} records can wait for delivery slots at once, but at ${rate} req/s only ${slots} slots come within the ${waitMs / 1000} s an invocation of delivery.functionTimeoutSeconds ${functionTimeoutSeconds} can wait (3 s are kept to save results, 1 s for the request): lower maxConcurrency (at least 2) or batchSize, or raise the function timeout`;
+    return `delivery.maxConcurrency ${maxConcurrency} x delivery.batchSize ${batchSize} = ${maxConcurrency * batchSize} records can wait for delivery slots at once, but at ${rate} req/s only ${slots} slots come within the ${waitMs / 1000} s an invocation of delivery.functionTimeoutSeconds ${functionTimeoutSeconds} can wait (${SAVE_RESERVE_MS / 1000} s are kept to save results, ${MIN_ATTEMPT_MS / 1000} s for the request): lower maxConcurrency (at least 2) or batchSize, or raise the function timeout`;
   },
   (r) =>
     between(r.delivery.maxAttemptsPerReceive, 1, 10)

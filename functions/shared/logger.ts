@@ -6,7 +6,8 @@ import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { ENV, SERVICE_NAME } from './contract.js';
 
-const serviceName = process.env[ENV.serviceName] ?? SERVICE_NAME;
+/** Powertools' `service` for the logger and the metrics. */
+export const serviceName = process.env[ENV.serviceName] ?? SERVICE_NAME;
 
 /**
  * Every line carries level, message and timestamp, then the keys the code adds (`eventId`…);

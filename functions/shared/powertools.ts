@@ -1,10 +1,9 @@
 /** Powertools singletons, configured once per execution environment. */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DIMENSIONS, ENV, METRICS, METRICS_NAMESPACE, type MetricKey, SERVICE_NAME } from './contract.js';
+import { DIMENSIONS, ENV, METRICS, METRICS_NAMESPACE, type MetricKey } from './contract.js';
+import { serviceName } from './logger.js';
 
 export { logger } from './logger.js';
-
-const serviceName = process.env[ENV.serviceName] ?? SERVICE_NAME;
 
 export const metrics = new Metrics({
   namespace: METRICS_NAMESPACE,
