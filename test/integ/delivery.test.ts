@@ -44,6 +44,7 @@ import {
   TABLE,
 } from '../support/handler-environment.js';
 import { lambdaContext } from '../support/lambda-context.js';
+import { busiestWindow } from '../unit/transform/delivery/fakes.js';
 
 /** The rate the transformer's environment declares for its target. */
 const LIMITER_RATE = 10;
@@ -257,15 +258,7 @@ function recordSends(): { readonly times: number[]; restore(): void } {
  * Most sends within any second. Date.now() counts whole milliseconds, so sends 998 ms apart by it
  * are less than a second apart in real time: the count is of what real time puts within a second.
  */
-function mostSendsInASecond(times: readonly number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; j < sorted.length; j++) {
-    while ((sorted[j] as number) - (sorted[i] as number) > 998) i++;
-    most = Math.max(most, j - i + 1);
-  }
-  return most;
-}
+const mostSendsInASecond = (times: readonly number[]) => busiestWindow(times, 999);
 
 describe('delivery to a target that keeps up (20 req/s declared)', () => {
   let target: SampleTarget;
