@@ -47,6 +47,21 @@ const ACKNOWLEDGED = {
 } as const;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Runs the work given under one key one after the other (in this container), others freely. */
+function inTurn() {
+  const last = new Map<string, Promise<unknown>>();
+  return <T>(key: string, work: () => Promise<T>): Promise<T> => {
+    const next = (last.get(key) ?? Promise.resolve()).catch(() => undefined).then(work);
+    last.set(key, next);
+    next
+      .finally(() => {
+        if (last.get(key) === next) last.delete(key);
+      })
+      .catch(() => undefined);
+    return next;
+  };
+}
+
 /**
  * Can an acknowledged record's event have a failure record (or DLQ mark) to clear? Only a message that
  * failed before (a later receive, a requeued copy) or came out of the DLQ: a first receive costs no
@@ -166,6 +181,9 @@ export function createTransformer(
     },
   );
 
+  /** Deliveries of one idempotency key in this container, one after the other. */
+  const deliveriesInTurn = inTurn();
+
   /** The batch under way is full (the queue has more waiting): see batch-pace.ts. */
   let batchIsFull = false;
 
@@ -175,10 +193,13 @@ export function createTransformer(
     let happened: Happened;
     try {
       // Frozen: the idempotency layer hashes this object before and after the call.
-      job = Object.freeze(toDeliveryJob(record));
+      const frozen = Object.freeze(toDeliveryJob(record));
+      job = frozen;
       if (mayRelease({ receives, maxReceiveCount: delivery.maxReceiveCount, batchIsFull }))
-        releasable.add(job);
-      await deliverOnce(job);
+        releasable.add(frozen);
+      // A twin in the same container (often the same batch: a re-send moments later) waits for this
+      // delivery and is then a duplicate, instead of being handed back with a receive spent.
+      await deliveriesInTurn(frozen.idempotencyKey, () => deliverOnce(frozen));
       happened = { kind: sentNow.has(job) ? 'sent' : 'replayed' };
     } catch (error) {
       happened = { kind: 'failed', error, sent: job !== undefined && sentNow.has(job) };
@@ -215,7 +236,7 @@ export function createTransformer(
           await failureLog.clear(integration.name, eventId).catch(() => undefined);
         return;
       case 'dead-letter': {
-        const sent = await oneAtATime(eventId, () => deadLetter(record, job, eventId, outcome.error));
+        const sent = await deadLettersInTurn(eventId, () => deadLetter(record, job, eventId, outcome.error));
         for (const metric of sent ? outcome.metrics : ['deadLetterDuplicatesSkipped' as const])
           countMetric(metric);
         return;
@@ -264,7 +285,7 @@ export function createTransformer(
    * Unless the DLQ is known to hold a copy of this event already (dead-letter-mark.ts): then no second
    * copy, and false. A crash between the DLQ send and the mark leaves a second copy possible (never a
    * loss); so do two copies failing at the same moment in two containers (no lock). Within one
-   * container `oneAtATime` puts them in a row.
+   * container `deadLettersInTurn` puts them in a row.
    */
   async function deadLetter(
     record: SQSRecord,
@@ -333,17 +354,7 @@ export function createTransformer(
   }
 
   /** Dead-letters of one event in this container, one after the other (see deadLetter). */
-  const deadLettering = new Map<string, Promise<unknown>>();
-  function oneAtATime<T>(eventId: string, work: () => Promise<T>): Promise<T> {
-    const next = (deadLettering.get(eventId) ?? Promise.resolve()).catch(() => undefined).then(work);
-    deadLettering.set(eventId, next);
-    next
-      .finally(() => {
-        if (deadLettering.get(eventId) === next) deadLettering.delete(eventId);
-      })
-      .catch(() => undefined);
-    return next;
-  }
+  const deadLettersInTurn = inTurn();
 
   /** When SQS hands the record out again. Best effort: without it the queue's visibility timeout applies. */
   async function changeVisibility(record: SQSRecord, seconds: number) {

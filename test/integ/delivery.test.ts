@@ -567,11 +567,15 @@ describe('a twin on its last receive while its event is being delivered', () => 
       [twin] = await redeliver([twin as SQSRecord]);
     expect(Number(twin?.attributes.ApproximateReceiveCount)).toBe(MAX_RECEIVE_COUNT);
     target.setFaults({ latencyMs: 2000 });
+    // Another container (in one container a twin waits its turn and is a plain duplicate)
+    vi.resetModules();
+    const otherContainer = (await import('../../functions/transform/handler.js'))
+      .handler as unknown as Transform;
 
-    // Act: the twin arrives while the first is in flight
+    // Act: the twin arrives in the other container while the first is in flight
     const delivering = invoke(transform, [first as SQSRecord], lambdaContext('acme-orders-transformer'));
     await sleep(500);
-    const { failed } = await invoke(transform, [twin as SQSRecord]);
+    const { failed } = await invoke(otherContainer, [twin as SQSRecord]);
     await delivering;
     target.setFaults({ latencyMs: 0 });
 
@@ -585,4 +589,24 @@ describe('a twin on its last receive while its event is being delivered', () => 
     expect(await failureLog.read(INTEGRATION, eventId)).toBeUndefined();
     expect(target.stats()).toMatchObject({ delivered: 1, duplicates: 0 });
   }, 60_000);
+});
+
+describe('a twin in the same container as its event’s delivery', () => {
+  it('waits its turn and is acknowledged as a duplicate: no receive spent, no reason left', async () => {
+    // Prepare: a partner's re-send in the same batch as the first message, the target slow to answer
+    const { target, transform } = await targetWithFreshTransformer({ rateLimitPerSecond: 2 * LIMITER_RATE });
+    const body = fixtures[1] as string;
+    const records = await enqueueMessages([
+      { eventId: 'evt-twin-batch', body },
+      { eventId: 'evt-twin-batch', body },
+    ]);
+    target.setFaults({ latencyMs: 1000 });
+    // Act
+    const { failed } = await invoke(transform, records);
+    target.setFaults({ latencyMs: 0 });
+    // Assess: both handled in this receive, the target asked once
+    expect(failed).toEqual([]);
+    expect(target.stats()).toMatchObject({ received: 1, delivered: 1, duplicates: 0 });
+    expect(await failureLog.read(INTEGRATION, 'evt-twin-batch')).toBeUndefined();
+  });
 });
